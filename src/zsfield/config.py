@@ -1,0 +1,125 @@
+"""One settings object: where things live and what the officer chose.
+
+Paths come from platformdirs; ``ZSFIELD_HOME`` moves every per-user path (config, data, credentials)
+under one folder (tests and demos use it), and ``ZSFIELD_DB`` / ``--db`` point at another database.
+The config file is TOML (``config.toml`` in the config dir)::
+
+    language = "zh"            # zh | en; else from LANG
+    server = "https://zs.example.gov.cn"
+    allow_insecure_http = false
+    stale_days = 30
+    [bindings]                 # rebind any action by its id
+    sync = "f5"
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+APP_NAME = "zsfield"
+
+
+class ConfigError(ValueError):
+    """The config file cannot be used as it stands; the message says where and how to fix it."""
+
+
+def home_dirs(env: dict[str, str] | None = None) -> tuple[Path, Path]:
+    """(config dir, data dir): under ``ZSFIELD_HOME`` when set, else the platform's user dirs."""
+    env = dict(os.environ) if env is None else env
+    home = env.get("ZSFIELD_HOME")
+    if home:
+        base = Path(home).expanduser()
+        return base / "config", base / "data"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME)), Path(platformdirs.user_data_dir(APP_NAME))
+
+
+@dataclass
+class Settings:
+    """Everything configurable, with its default. Unknown keys in the file are refused by name."""
+
+    language: str | None = None
+    server: str | None = None
+    allow_insecure_http: bool = False
+    stale_days: int = 30
+    negotiating_days: int = 180
+    page_size: int = 200
+    bindings: dict[str, str] = field(default_factory=dict)
+    # resolved paths (not read from the file)
+    config_dir: Path = field(default_factory=Path)
+    data_dir: Path = field(default_factory=Path)
+    db_path: Path = field(default_factory=Path)
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.config_dir / "credentials.json"
+
+
+_FILE_KEYS = {
+    "language",
+    "server",
+    "allow_insecure_http",
+    "stale_days",
+    "negotiating_days",
+    "page_size",
+    "bindings",
+}
+
+
+def _suggest(key: str, options: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(options), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def load_settings(db: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Read the config file (if any) and resolve paths. Raises :class:`ConfigError` on a bad file."""
+    env = dict(os.environ) if env is None else env
+    config_dir, data_dir = home_dirs(env)
+    settings = Settings(config_dir=config_dir, data_dir=data_dir)
+    path = settings.config_file
+    if path.exists():
+        try:
+            raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"{path}: not valid TOML: {exc}. Fix the file or move it away; nothing was changed."
+            ) from exc
+        for key, value in raw.items():
+            if key not in _FILE_KEYS:
+                raise ConfigError(
+                    f"{path}: unknown setting '{key}'{_suggest(key, _FILE_KEYS)}. Nothing was changed."
+                )
+            expected = {f.name: f.type for f in fields(Settings)}[key]
+            ok = {
+                "language": isinstance(value, str),
+                "server": isinstance(value, str),
+                "allow_insecure_http": isinstance(value, bool),
+                "stale_days": isinstance(value, int) and not isinstance(value, bool) and value > 0,
+                "negotiating_days": isinstance(value, int) and not isinstance(value, bool) and value > 0,
+                "page_size": isinstance(value, int) and not isinstance(value, bool) and 10 <= value <= 5000,
+                "bindings": isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),
+            }[key]
+            if not ok:
+                raise ConfigError(
+                    f"{path}: '{key}' has a value of the wrong kind ({value!r}; expected {expected})."
+                )
+            setattr(settings, key, value)
+        if settings.language is not None:
+            from zsfield.i18n import normalise_lang
+
+            if normalise_lang(settings.language) is None:
+                raise ConfigError(f'{path}: language must be "zh" or "en", not {settings.language!r}.')
+    db_value = db or env.get("ZSFIELD_DB")
+    settings.db_path = Path(db_value).expanduser() if db_value else data_dir / "zsfield.db"
+    return settings

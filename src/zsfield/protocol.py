@@ -1,0 +1,254 @@
+"""The sync wire format (pydantic): the one source of truth for the officer's client and the central server.
+
+DESIGN: sync protocol. In short:
+
+* ``POST /v1/push`` — :class:`PushRequest` → :class:`PushResponse`. Ops carry a per-client sequence number
+  (``client_seq``); the server applies ``last_seq + 1`` onwards, replays the stored result of an op it has
+  already seen, and refuses a gap (409, ``expected_seq``). A batch is applied in one transaction.
+* ``GET /v1/pull?since=N&limit=M`` → :class:`PullResponse`: changes in ``server_seq`` order, the next
+  ``cursor``, ``has_more`` and the server ``epoch`` (a new epoch: the server was restored; pull again from 0).
+* ``GET /v1/whoami`` → :class:`WhoAmI`; ``GET /v1/health`` → :class:`Health`;
+  ``GET /v1/conflicts`` → :class:`ConflictList` (the server's conflict log, for supervisors and teams).
+* Every refusal is a 4xx with an :class:`ErrorBody` (``code`` + ``message``).
+
+A wire value is exactly the column's stored value (see :mod:`zsfield.domain.codec`). No Textual or Rich here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+"""The wire schema this build writes and understands (every outbox op records it)."""
+
+MIN_SCHEMA_VERSION = 1
+"""The oldest client schema the server still accepts."""
+
+API_PREFIX = "/v1"
+MAX_BATCH_OPS = 500
+"""At most this many ops in one push."""
+MAX_BODY_BYTES = 1024 * 1024
+"""At most this many bytes in one request body (1 MiB)."""
+DEFAULT_PULL_LIMIT = 500
+MAX_PULL_LIMIT = 2000
+MAX_PULL_BYTES = 4 * 1024 * 1024
+"""A pull page stops growing once its changes pass this many bytes (at least one change is always sent)."""
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+OpKind = Literal["insert", "update", "delete", "resolve", "void"]
+"""``insert`` / ``update`` / ``delete`` a record; ``resolve`` a conflict (fields: ``conflict_id``,
+``resolution``); ``void`` stands for an op the client could not send (too large): the server records it as
+rejected so that the sequence has no gap."""
+
+OpStatus = Literal["applied", "conflict", "rejected"]
+"""``applied``: every field (or some, with ``conflicts`` listing the others); ``conflict``: nothing applied,
+the conflicts say why; ``rejected``: refused for good (``code`` and ``message``)."""
+
+Resolution = Literal["mine", "theirs", "edited"]
+
+RoleName = Literal["officer", "leader", "supervisor", "admin"]
+
+# Rejection codes of a single op (permanent: the client records them and moves on).
+REJECT_FORBIDDEN = "forbidden"
+REJECT_INVALID = "invalid"
+REJECT_UNKNOWN_ENTITY = "unknown_entity"
+REJECT_NOT_FOUND = "not_found"
+REJECT_UNKNOWN_PARENT = "unknown_parent"
+REJECT_TOO_LARGE = "too_large"
+
+# Error codes of a whole request (ErrorBody.code).
+ERR_UNAUTHORIZED = "unauthorized"
+ERR_REVOKED = "token_revoked"
+ERR_CLIENT_NOT_YOURS = "client_not_yours"
+ERR_SEQ_GAP = "seq_gap"
+ERR_SEQ_REUSED = "seq_reused"
+ERR_SCHEMA_TOO_OLD = "schema_too_old"
+ERR_SCHEMA_TOO_NEW = "schema_too_new"
+ERR_TOO_LARGE = "too_large"
+ERR_INVALID = "invalid_request"
+ERR_UNAVAILABLE = "unavailable"
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Op(_Wire):
+    """One outbox op: a change to one record, in the client's order."""
+
+    client_seq: int = Field(ge=1, le=2**53, description="the client's sequence number (last + 1, no gaps)")
+    op_id: str = Field(pattern=UUID_PATTERN, description="unique id of the op (a reused seq is detected)")
+    entity: str = Field(min_length=1, max_length=32, description="wire name of the entity (project, visit…)")
+    entity_id: str = Field(min_length=1, max_length=36, description="the record's client-generated UUID")
+    op: OpKind
+    fields: dict[str, Any] = Field(default_factory=dict, description="wire values of the changed fields")
+    base_version: int = Field(default=0, ge=0, le=2**53, description="server version the edit was based on")
+    schema_version: int = Field(default=SCHEMA_VERSION, ge=1, le=10_000)
+
+
+class PushRequest(_Wire):
+    client_id: str = Field(pattern=UUID_PATTERN, description="this laptop's database (bound to one officer)")
+    schema_version: int = Field(ge=1, le=10_000)
+    ops: list[Op] = Field(max_length=MAX_BATCH_OPS, description="consecutive client_seq, in order")
+
+
+class RecordState(_Wire):
+    """A record as the server holds it now (a pulled change, or the state after a pushed op)."""
+
+    entity: str
+    id: str
+    version: int
+    deleted: bool
+    server_seq: int
+    data: dict[str, Any] = Field(description="every wire field except id (deleted and version are above)")
+
+
+class FieldConflict(_Wire):
+    """A field edited here and on the server since the op's base version, with a different value."""
+
+    conflict_id: str
+    field: str = Field(description="the field, or '*' for an edit that met a delete (or a delete an edit)")
+    mine: Any = None
+    theirs: Any = None
+    base_version: int
+    server_version: int
+
+
+class OpResult(_Wire):
+    client_seq: int
+    op_id: str
+    status: OpStatus
+    version: int | None = Field(default=None, description="the record's version after this op")
+    server_seq: int | None = None
+    conflicts: list[FieldConflict] = Field(default_factory=list)
+    code: str | None = Field(default=None, description="rejection code (forbidden, invalid, not_found…)")
+    message: str | None = None
+    record: RecordState | None = Field(
+        default=None, description="the record's current server state (absent after a plain new insert)"
+    )
+    replayed: bool = Field(default=False, description="seen before: the stored result, nothing applied again")
+
+
+class PushResponse(_Wire):
+    client_id: str
+    last_seq: int = Field(description="the last client_seq the server holds for this client")
+    epoch: str
+    results: list[OpResult]
+
+
+class PullResponse(_Wire):
+    changes: list[RecordState]
+    cursor: int = Field(description="pass as `since` for the next page")
+    has_more: bool
+    epoch: str = Field(description="changes when the server was restored: then pull again from 0")
+    head: int = Field(description="the server's latest server_seq (for progress)")
+
+
+class OfficerInfo(_Wire):
+    id: str
+    name: str
+    role: RoleName
+    team_id: str | None = None
+    team_name: str | None = None
+    office_id: str | None = None
+    office_name: str | None = None
+
+
+class Limits(_Wire):
+    max_batch_ops: int = MAX_BATCH_OPS
+    max_body_bytes: int = MAX_BODY_BYTES
+    max_pull_limit: int = MAX_PULL_LIMIT
+
+
+class WhoAmI(_Wire):
+    officer: OfficerInfo
+    epoch: str
+    schema_version: int
+    min_schema_version: int
+    server_version: str
+    limits: Limits = Field(default_factory=Limits)
+
+
+class Health(_Wire):
+    status: Literal["ok"] = "ok"
+    schema_version: int
+    epoch: str
+    database: str = Field(description="sqlite or postgresql")
+
+
+class ErrorBody(_Wire):
+    code: str
+    message: str
+    expected_seq: int | None = Field(
+        default=None, description="on seq_gap: the client_seq the server expects"
+    )
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="on invalid_request: what was wrong"
+    )
+
+
+class ConflictEntry(_Wire):
+    """One entry of the server's conflict log: visible to the team concerned and to supervisors."""
+
+    id: str
+    entity: str
+    entity_id: str
+    field: str
+    mine: Any = None
+    theirs: Any = None
+    base_version: int
+    server_version: int
+    officer_id: str
+    client_id: str
+    client_seq: int
+    team_id: str | None = None
+    created_at: str
+    resolved: bool = False
+    resolution: str | None = None
+    resolved_by: str | None = None
+    resolved_at: str | None = None
+
+
+class ConflictList(_Wire):
+    conflicts: list[ConflictEntry]
+
+
+def error_message(body: Any, default: str = "") -> str:
+    """The human message of an error reply (:class:`ErrorBody`, or FastAPI's ``{"detail": …}``)."""
+    if isinstance(body, dict):
+        if isinstance(body.get("message"), str):
+            return body["message"]
+        detail = body.get("detail")
+        if isinstance(detail, str):
+            return detail
+        if isinstance(detail, dict) and isinstance(detail.get("message"), str):
+            return detail["message"]
+    return default
+
+
+__all__ = [
+    "API_PREFIX",
+    "DEFAULT_PULL_LIMIT",
+    "MAX_BATCH_OPS",
+    "MAX_BODY_BYTES",
+    "MAX_PULL_LIMIT",
+    "MIN_SCHEMA_VERSION",
+    "SCHEMA_VERSION",
+    "ConflictEntry",
+    "ConflictList",
+    "ErrorBody",
+    "FieldConflict",
+    "Health",
+    "OfficerInfo",
+    "Op",
+    "OpResult",
+    "PullResponse",
+    "PushRequest",
+    "PushResponse",
+    "RecordState",
+    "WhoAmI",
+    "error_message",
+]

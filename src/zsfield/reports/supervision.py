@@ -1,0 +1,583 @@
+"""督查: the timeline review of many projects, stale projects with their reasons, overdue milestones and
+service items (督办), and the 两未 / 三未 lists.
+
+Definitions used here (and in the monthly report):
+
+- **Last touch** of a project: its latest timeline entry *by the team* — a visit, a follow-up created or
+  completed, a stage or status event, a service item, a note — but not the supervisor's notes (督办意见,
+  请说明原因) nor the owner's answer (久未跟进原因): asking for a reason, or giving one, is not following
+  the project up, and the stale list keeps showing the project with its reason. A project with no entry
+  counts from its creation.
+- **Stale (久未跟进)**: not lost or abandoned, not yet 投产达效, and last touched more than ``stale_days``
+  (30) days before the as-of moment. The reason shown is the owner's stated reason (the project's
+  ``stale_reason``, set by a 久未跟进原因 note) or "no reason given".
+- **Overdue as of day D**: a milestone promised before D without an actual date by D; a service item due
+  before D and not done by D. Days overdue = D − the promised / due date.
+- **两未**: 洽谈未签约 (in negotiation longer than ``negotiating_days``, 180 by default, without a signing
+  date) and 签约未开工. **三未**: 签约未开工, 开工未竣工, 竣工未投产. Lost and abandoned projects are left
+  out. Each row gives the date the project entered that state, the promised date of the next milestone
+  (开工 / 竣工 / 投产) and the days past it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import text
+
+from zsfield.domain.enums import MilestoneKind, NoteKind, ProjectStatus, Stage
+from zsfield.domain.models import Note
+from zsfield.domain.types import UTCDateTime
+from zsfield.reports import ZONE_TZ
+from zsfield.reports.facts import ProjectFacts, _dt
+from zsfield.reports.periods import Period, end_of_day_utc, local_date, start_of_day_utc
+from zsfield.store import actions
+from zsfield.store.db import Store
+from zsfield.store.queries import Page
+from zsfield.store.writer import Writer
+
+_UTC = UTCDateTime()
+T = TypeVar("T")
+
+NOT_A_TOUCH = (NoteKind.SUPERVISION.value, NoteKind.REASON_REQUEST.value, NoteKind.STALE_REASON.value)
+"""Note kinds that do not count as following a project up (see the module doc)."""
+CLOSED = (ProjectStatus.LOST.value, ProjectStatus.ABANDONED.value)
+
+
+def _ts(value: datetime) -> str:
+    return _UTC.process_bind_param(value, None)  # type: ignore[return-value]
+
+
+def page_of(rows: Sequence[T], offset: int, limit: int) -> Page[T]:
+    """A page of an in-memory list (for lists computed in Python)."""
+    return Page(list(rows[offset : offset + limit]), len(rows), offset, limit)
+
+
+_TOUCH_CTE = """
+WITH touch AS (
+  SELECT project_id, max(at) AS last_at FROM (
+    SELECT project_id, occurred_at AS at FROM visit WHERE deleted = 0 AND project_id IS NOT NULL
+    UNION ALL SELECT project_id, created_at FROM follow_up WHERE deleted = 0 AND project_id IS NOT NULL
+    UNION ALL SELECT project_id, done_at FROM follow_up
+              WHERE deleted = 0 AND project_id IS NOT NULL AND done_at IS NOT NULL
+    UNION ALL SELECT project_id, at FROM stage_event WHERE deleted = 0
+    UNION ALL SELECT project_id, created_at FROM service_item WHERE deleted = 0
+    UNION ALL SELECT project_id, at FROM note WHERE deleted = 0 AND project_id IS NOT NULL
+              AND kind NOT IN ('supervision', 'reason_request', 'stale_reason')
+  ) WHERE at < :cut GROUP BY project_id
+)
+"""
+
+
+def last_touches(store: Store, moment: datetime) -> dict[str, datetime]:
+    """Each project's last touch (see module doc) before ``moment``; projects without one are absent."""
+    sql = _TOUCH_CTE + "SELECT project_id, last_at FROM touch"
+    with store.engine.connect() as conn:
+        return {r[0]: _dt(r[1]) for r in conn.execute(text(sql), {"cut": _ts(moment)})}  # type: ignore[misc]
+
+
+def is_stale(p: ProjectFacts, last_touch: datetime | None, moment: datetime, stale_days: int = 30) -> bool:
+    """Stale at ``moment``: open, not yet effective, last touched (else created) over ``stale_days`` ago."""
+    if p.status.value in CLOSED or p.stage == Stage.EFFECTIVE:
+        return False
+    ref = last_touch or p.created_at
+    return ref is None or ref < moment - timedelta(days=stale_days)
+
+
+# --- the timeline review ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewFilter:
+    """What the review list is narrowed by (all optional, combined with AND)."""
+
+    text: str = ""
+    team_id: str | None = None
+    leader_id: str | None = None
+    office_id: str | None = None
+    stage: str | None = None
+    status: str | None = None
+    band: str | None = None
+    industry: str | None = None
+    period: Period | None = None  # last touched within this period
+    stale_only: bool = False
+    include_closed: bool = False
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One project in the review: where it stands, its last entry, its next due follow-up."""
+
+    id: str
+    name: str
+    team: str
+    leader: str
+    service_officer: str
+    office: str
+    stage: Stage
+    status: ProjectStatus
+    band: str | None
+    industry: str
+    last_touch: datetime | None
+    days_since: int | None
+    last_kind: str = ""
+    last_sub: str = ""
+    last_title: str = ""
+    last_at: datetime | None = None
+    next_due_on: date | None = None
+    next_due_title: str = ""
+    stale_reason: str = ""
+
+
+_REVIEW_SELECT = """
+SELECT p.id, p.name, COALESCE(t.name, ''), COALESCE(l.name, ''), COALESCE(s.name, ''), COALESCE(o.name, ''),
+       p.stage, p.status, p.band, p.industry, COALESCE(touch.last_at, p.created_at), p.stale_reason
+FROM project p
+LEFT JOIN touch ON touch.project_id = p.id
+LEFT JOIN team t ON t.id = p.owner_team_id
+LEFT JOIN officer l ON l.id = p.leader_id
+LEFT JOIN officer s ON s.id = p.service_officer_id
+LEFT JOIN office o ON o.id = p.office_id
+"""
+
+
+def _review_where(f: ReviewFilter, now: datetime, stale_days: int) -> tuple[str, dict[str, Any]]:
+    clauses = ["p.deleted = 0"]
+    params: dict[str, Any] = {"cut": _ts(now)}
+    if f.text.strip():
+        term = "%" + f.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        clauses.append(
+            "(p.name LIKE :q ESCAPE '\\' OR p.company_id IN "
+            "(SELECT id FROM company WHERE name LIKE :q ESCAPE '\\' OR aliases LIKE :q ESCAPE '\\'))"
+        )
+        params["q"] = term
+    for col, value in (
+        ("owner_team_id", f.team_id),
+        ("leader_id", f.leader_id),
+        ("office_id", f.office_id),
+        ("stage", f.stage),
+        ("status", f.status),
+        ("band", f.band),
+        ("industry", f.industry),
+    ):
+        if value:
+            clauses.append(f"p.{col} = :{col}")
+            params[col] = str(value)
+    if not f.include_closed and not f.status:
+        clauses.append("p.status NOT IN ('lost', 'abandoned')")
+    if f.period is not None:
+        clauses.append("COALESCE(touch.last_at, p.created_at) >= :p_start")
+        clauses.append("COALESCE(touch.last_at, p.created_at) < :p_end")
+        params["p_start"] = _ts(start_of_day_utc(f.period.start))
+        params["p_end"] = _ts(end_of_day_utc(f.period.end))
+    if f.stale_only:
+        clauses.append(
+            "p.status NOT IN ('lost', 'abandoned') AND p.stage != 'effective' "
+            "AND COALESCE(touch.last_at, p.created_at) < :stale_before"
+        )
+        params["stale_before"] = _ts(now - timedelta(days=stale_days))
+    return " AND ".join(clauses), params
+
+
+def review_page(
+    store: Store,
+    f: ReviewFilter,
+    *,
+    now: datetime,
+    offset: int = 0,
+    limit: int = 200,
+    stale_days: int = 30,
+    tz: str = ZONE_TZ,
+) -> Page[ReviewRow]:
+    """One page of the timeline review, least recently touched first; with each project's last entry (of
+    any kind, the supervisor's notes included) and its next open follow-up."""
+    where, params = _review_where(f, now, stale_days)
+    order = "COALESCE(touch.last_at, p.created_at) ASC, p.name, p.id"
+    sql = f"{_TOUCH_CTE}{_REVIEW_SELECT} WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+    count_sql = (
+        f"{_TOUCH_CTE}SELECT count(*) FROM project p LEFT JOIN touch ON touch.project_id = p.id WHERE {where}"
+    )
+    today = local_date(now, tz)
+    with store.engine.connect() as conn:
+        base = list(conn.execute(text(sql), {**params, "limit": limit, "offset": offset}))
+        total = int(conn.execute(text(count_sql), params).scalar() or 0)
+        ids = [r[0] for r in base]
+        latest = _latest_entries(conn, ids)
+        due = _next_due(conn, ids)
+    rows = []
+    for r in base:
+        touch = _dt(r[10])
+        entry = latest.get(r[0])
+        next_due = due.get(r[0])
+        rows.append(
+            ReviewRow(
+                id=r[0],
+                name=r[1],
+                team=r[2],
+                leader=r[3],
+                service_officer=r[4],
+                office=r[5],
+                stage=Stage(r[6]),
+                status=ProjectStatus(r[7]),
+                band=r[8],
+                industry=r[9] or "",
+                last_touch=touch,
+                days_since=None if touch is None else (today - local_date(touch, tz)).days,
+                last_kind=entry[0] if entry else "",
+                last_sub=entry[1] if entry else "",
+                last_title=entry[2] if entry else "",
+                last_at=_dt(entry[3]) if entry else None,
+                next_due_on=next_due[0] if next_due else None,
+                next_due_title=next_due[1] if next_due else "",
+                stale_reason=r[11] or "",
+            )
+        )
+    return Page(rows, total, offset, limit)
+
+
+def _in_clause(ids: Sequence[str]) -> tuple[str, dict[str, str]]:
+    names = {f"id{i}": v for i, v in enumerate(ids)}
+    return ", ".join(f":{k}" for k in names) or "NULL", names
+
+
+def _latest_entries(conn: Any, ids: Sequence[str]) -> dict[str, tuple[str, str, str, str]]:
+    """project id → (kind, sub-kind, title, at) of its newest timeline entry."""
+    if not ids:
+        return {}
+    placeholders, params = _in_clause(ids)
+    sql = f"""
+    SELECT project_id, kind, sub, title, at FROM (
+      SELECT project_id, kind, sub, title, at,
+             ROW_NUMBER() OVER (PARTITION BY project_id ORDER BY at DESC, id) AS n FROM (
+        SELECT project_id, 'visit' AS kind, kind AS sub, summary AS title, occurred_at AS at, id FROM visit
+          WHERE deleted = 0 AND project_id IN ({placeholders})
+        UNION ALL SELECT project_id, 'follow_up', CASE WHEN done THEN 'done' ELSE 'open' END, title, created_at, id
+          FROM follow_up WHERE deleted = 0 AND project_id IN ({placeholders})
+        UNION ALL SELECT project_id, 'stage_event', kind, to_value, at, id FROM stage_event
+          WHERE deleted = 0 AND project_id IN ({placeholders})
+        UNION ALL SELECT project_id, 'service_item', state, title, created_at, id FROM service_item
+          WHERE deleted = 0 AND project_id IN ({placeholders})
+        UNION ALL SELECT project_id, 'note', kind, body, at, id FROM note
+          WHERE deleted = 0 AND project_id IN ({placeholders})
+      )
+    ) WHERE n = 1
+    """
+    return {r[0]: (r[1], r[2] or "", r[3] or "", r[4]) for r in conn.execute(text(sql), params)}
+
+
+def _next_due(conn: Any, ids: Sequence[str]) -> dict[str, tuple[date, str]]:
+    if not ids:
+        return {}
+    placeholders, params = _in_clause(ids)
+    sql = (
+        "SELECT project_id, due_on, title FROM follow_up WHERE deleted = 0 AND done = 0 "
+        f"AND project_id IN ({placeholders}) ORDER BY project_id, due_on, id"
+    )
+    out: dict[str, tuple[date, str]] = {}
+    for pid, due_on, title in conn.execute(text(sql), params):
+        if pid not in out:
+            out[pid] = (date.fromisoformat(due_on), title)
+    return out
+
+
+# --- stale projects ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaleRow:
+    """A project without an entry for ``stale_days``, with the owner's reason (or none) and the last request."""
+
+    id: str
+    name: str
+    team: str
+    leader: str
+    service_officer: str
+    stage: Stage
+    status: ProjectStatus
+    last_touch: datetime | None
+    days_since: int | None
+    reason: str  # '' when no reason was given
+    reason_at: datetime | None
+    requested_at: datetime | None
+    supervision_notes: int
+
+
+def stale_page(
+    store: Store,
+    f: ReviewFilter = ReviewFilter(),
+    *,
+    now: datetime,
+    offset: int = 0,
+    limit: int = 200,
+    stale_days: int = 30,
+    tz: str = ZONE_TZ,
+) -> Page[StaleRow]:
+    """Stale projects (see module doc), longest untouched first."""
+    f = ReviewFilter(**{**f.__dict__, "stale_only": True})
+    page = review_page(store, f, now=now, offset=offset, limit=limit, stale_days=stale_days, tz=tz)
+    ids = [r.id for r in page.rows]
+    placeholders, params = _in_clause(ids)
+    notes: dict[str, dict[str, Any]] = {}
+    if ids:
+        sql = (
+            "SELECT project_id, kind, max(at), count(*) FROM note WHERE deleted = 0 "
+            f"AND project_id IN ({placeholders}) AND kind IN ('stale_reason', 'reason_request', 'supervision') "
+            "GROUP BY project_id, kind"
+        )
+        with store.engine.connect() as conn:
+            for pid, kind, at, n in conn.execute(text(sql), params):
+                notes.setdefault(pid, {})[kind] = (_dt(at), int(n))
+    rows = []
+    for r in page.rows:
+        mine = notes.get(r.id, {})
+        rows.append(
+            StaleRow(
+                id=r.id,
+                name=r.name,
+                team=r.team,
+                leader=r.leader,
+                service_officer=r.service_officer,
+                stage=r.stage,
+                status=r.status,
+                last_touch=r.last_touch,
+                days_since=r.days_since,
+                reason=r.stale_reason,
+                reason_at=mine.get("stale_reason", (None, 0))[0],
+                requested_at=mine.get("reason_request", (None, 0))[0],
+                supervision_notes=mine.get("supervision", (None, 0))[1],
+            )
+        )
+    return Page(rows, page.total, offset, limit)
+
+
+def request_reason(w: Writer, project_id: str, body: str) -> Note:
+    """Ask the owner why a project has no entry (请说明原因); syncs to the owner like any note."""
+    return actions.add_note(w, body=body, project_id=project_id, kind=NoteKind.REASON_REQUEST)
+
+
+def add_supervision_note(w: Writer, project_id: str, body: str) -> Note:
+    """督办意见: the supervisor's instruction on a project; syncs to the owner."""
+    return actions.add_note(w, body=body, project_id=project_id, kind=NoteKind.SUPERVISION)
+
+
+# --- overdue milestones and service items (督办) ----------------------------------------------------------------
+
+OverdueKind = Literal["milestone", "service_item"]
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    kind: OverdueKind
+    id: str
+    project_id: str
+    project: str
+    team: str
+    leader: str
+    owner: str  # the service officer (milestones) or the responsible person / department (service items)
+    item: str  # milestone kind code, or the service item's title
+    due_on: date
+    days_overdue: int
+
+
+def overdue_items(
+    store: Store, *, as_of: date, team_id: str | None = None, leader_id: str | None = None
+) -> list[OverdueRow]:
+    """Milestones and service items overdue as of ``as_of`` (see module doc), most overdue first."""
+    day = as_of.isoformat()
+    extra = ""
+    params: dict[str, Any] = {"d": day}
+    if team_id:
+        extra += " AND p.owner_team_id = :team"
+        params["team"] = team_id
+    if leader_id:
+        extra += " AND p.leader_id = :leader"
+        params["leader"] = leader_id
+    joins = (
+        "JOIN project p ON p.id = x.project_id LEFT JOIN team t ON t.id = p.owner_team_id "
+        "LEFT JOIN officer l ON l.id = p.leader_id LEFT JOIN officer s ON s.id = p.service_officer_id"
+    )
+    ms_sql = (
+        "SELECT 'milestone', x.id, p.id, p.name, COALESCE(t.name, ''), COALESCE(l.name, ''), COALESCE(s.name, ''), "
+        f"x.kind, x.promised_on FROM milestone x {joins} WHERE x.deleted = 0 AND p.deleted = 0 "
+        "AND x.promised_on IS NOT NULL AND x.promised_on < :d AND (x.actual_on IS NULL OR x.actual_on > :d)"
+        f" AND p.status NOT IN ('lost', 'abandoned'){extra}"
+    )
+    si_sql = (
+        "SELECT 'service_item', x.id, p.id, p.name, COALESCE(t.name, ''), COALESCE(l.name, ''), x.responsible, "
+        f"x.title, x.due_on FROM service_item x {joins} WHERE x.deleted = 0 AND p.deleted = 0 "
+        "AND x.due_on IS NOT NULL AND x.due_on < :d "
+        "AND (x.state != 'done' OR (x.done_on IS NOT NULL AND x.done_on > :d))"
+        f" AND p.status NOT IN ('lost', 'abandoned'){extra}"
+    )
+    out = []
+    with store.engine.connect() as conn:
+        for sql in (ms_sql, si_sql):
+            for r in conn.execute(text(sql), params):
+                due = date.fromisoformat(r[8])
+                out.append(
+                    OverdueRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or "", r[7], due, (as_of - due).days)
+                )
+    out.sort(key=lambda o: (-o.days_overdue, o.project, o.kind, o.id))
+    return out
+
+
+# --- 两未 / 三未 ----------------------------------------------------------------------------------------------
+
+GapKind = Literal[
+    "negotiating_unsigned", "signed_not_started", "started_not_completed", "completed_not_producing"
+]
+GAP_KINDS: tuple[GapKind, ...] = (
+    "negotiating_unsigned",
+    "signed_not_started",
+    "started_not_completed",
+    "completed_not_producing",
+)
+LIANG_WEI: tuple[GapKind, ...] = ("negotiating_unsigned", "signed_not_started")
+SAN_WEI: tuple[GapKind, ...] = ("signed_not_started", "started_not_completed", "completed_not_producing")
+
+_NEXT_MILESTONE: dict[str, MilestoneKind | None] = {
+    "negotiating_unsigned": None,
+    "signed_not_started": MilestoneKind.CONSTRUCTION_START,
+    "started_not_completed": MilestoneKind.COMPLETION,
+    "completed_not_producing": MilestoneKind.PRODUCTION_START,
+}
+
+
+@dataclass(frozen=True)
+class GapRow:
+    """A project stuck between two steps: since when, the promised date of the next step, days past it."""
+
+    kind: GapKind
+    project_id: str
+    project: str
+    team: str
+    leader: str
+    service_officer: str
+    stage: Stage
+    since: date | None
+    days_in_state: int
+    promised_on: date | None
+    days_overdue: int
+    investment_cny: Any = None
+
+    @property
+    def id(self) -> str:
+        """A key for lists: one row per project and list."""
+        return f"{self.kind}:{self.project_id}"
+
+
+def gap_kind(
+    p: ProjectFacts, *, today: date, negotiating_days: int = 180, tz: str = ZONE_TZ
+) -> GapKind | None:
+    """Which 两未 / 三未 list a project belongs on (None: none)."""
+    if p.status.value in CLOSED:
+        return None
+    idx = p.stage.index
+    signed = p.first_signed_on
+    if p.stage == Stage.NEGOTIATING and signed is None:
+        since = local_date(p.stage_since, tz) if p.stage_since else None
+        if since is not None and (today - since).days > negotiating_days:
+            return "negotiating_unsigned"
+        return None
+    construction = Stage.CONSTRUCTION.index
+    if (
+        signed is not None
+        and p.construction_start_on is None
+        and Stage.INTENT_SIGNED.index <= idx < construction
+    ):
+        return "signed_not_started"
+    if (
+        p.construction_start_on is not None
+        and p.completion_on is None
+        and p.production_start_on is None
+        and idx == construction
+    ):
+        return "started_not_completed"
+    if p.production_start_on is None and (
+        p.stage == Stage.COMMISSIONING
+        or (p.completion_on is not None and construction <= idx < Stage.PRODUCTION.index)
+    ):
+        return "completed_not_producing"
+    return None
+
+
+def gap_lists(
+    store: Store,
+    projects: Sequence[ProjectFacts],
+    *,
+    today: date,
+    negotiating_days: int = 180,
+    tz: str = ZONE_TZ,
+) -> dict[GapKind, list[GapRow]]:
+    """The four lists behind 两未 and 三未, each most overdue first."""
+    promised = _promised_milestones(store)
+    out: dict[GapKind, list[GapRow]] = {k: [] for k in GAP_KINDS}
+    for p in projects:
+        kind = gap_kind(p, today=today, negotiating_days=negotiating_days, tz=tz)
+        if kind is None:
+            continue
+        since: date | None
+        if kind == "negotiating_unsigned":
+            since = local_date(p.stage_since, tz) if p.stage_since else None
+        elif kind == "signed_not_started":
+            since = p.first_signed_on
+        elif kind == "started_not_completed":
+            since = p.construction_start_on
+        else:
+            since = p.completion_on or (local_date(p.stage_since, tz) if p.stage_since else None)
+        days_in = (today - since).days if since else 0
+        ms = _NEXT_MILESTONE[kind]
+        due = promised.get((p.id, ms.value)) if ms is not None else None
+        if kind == "negotiating_unsigned":
+            overdue = max(0, days_in - negotiating_days)
+        else:
+            overdue = max(0, (today - due).days) if due is not None else 0
+        out[kind].append(
+            GapRow(
+                kind,
+                p.id,
+                p.name,
+                p.team,
+                p.leader,
+                p.service_officer,
+                p.stage,
+                since,
+                days_in,
+                due,
+                overdue,
+                p.investment_cny,
+            )
+        )
+    for rows in out.values():
+        rows.sort(key=lambda g: (-g.days_overdue, -g.days_in_state, g.project, g.project_id))
+    return out
+
+
+def _promised_milestones(store: Store) -> dict[tuple[str, str], date]:
+    sql = "SELECT project_id, kind, promised_on FROM milestone WHERE deleted = 0 AND promised_on IS NOT NULL"
+    with store.engine.connect() as conn:
+        return {(r[0], r[1]): date.fromisoformat(r[2]) for r in conn.execute(text(sql))}
+
+
+__all__ = [
+    "GAP_KINDS",
+    "LIANG_WEI",
+    "SAN_WEI",
+    "GapRow",
+    "OverdueRow",
+    "ReviewFilter",
+    "ReviewRow",
+    "StaleRow",
+    "add_supervision_note",
+    "gap_lists",
+    "is_stale",
+    "last_touches",
+    "overdue_items",
+    "page_of",
+    "request_reason",
+    "review_page",
+    "stale_page",
+]

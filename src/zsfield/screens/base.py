@@ -1,0 +1,71 @@
+"""The base of every main screen and modal: header and footer, localized bindings, data loaded in workers.
+
+Read docs/TUI.md (the house conventions for screens, bindings, catalog files, tests) before adding a screen.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer
+
+from zsfield.bindings import localize
+from zsfield.widgets.header import AppHeader
+
+if TYPE_CHECKING:
+    from zsfield.app import ZsFieldApp
+
+
+class ZsScreen(Screen[Any]):
+    """A main screen. Subclasses implement ``compose_body`` and ``reload`` (which starts a thread worker
+    that calls ``self.zs.wait_store()``, queries, and hands the result back with ``call_from_thread``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        localize(self)
+
+    @property
+    def zs(self) -> ZsFieldApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader()
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def reload(self) -> None:
+        """Load (or reload) this screen's data in a worker; the default does nothing."""
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.reload()
+
+    def on_zs_field_app_data_changed(self) -> None:
+        self.reload()
+
+    def on_zs_field_app_store_opened(self) -> None:
+        self.reload()
+
+    def record_context(self) -> tuple[str | None, str | None]:
+        """(project_id, lead_id) of the record in view, for the visit capture key. None: ask."""
+        return (None, None)
+
+
+class ZsModal(ModalScreen[Any]):
+    """A modal dialog with localized bindings."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        localize(self)
+
+    @property
+    def zs(self) -> ZsFieldApp:
+        return self.app  # type: ignore[return-value]

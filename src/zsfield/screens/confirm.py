@@ -1,0 +1,41 @@
+"""A yes/no question (e.g. leaving a form with unsaved changes). Dismisses with True for yes."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Static
+
+from zsfield.bindings import binding
+from zsfield.i18n import t
+from zsfield.screens.base import ZsModal
+
+
+class ConfirmModal(ZsModal):
+    BINDINGS = [
+        binding("confirm_yes", "y", "answer(True)", "confirm.yes"),
+        binding("confirm_no", "escape,n", "answer(False)", "confirm.no"),
+    ]
+
+    def __init__(
+        self, title_key: str, body_key: str, yes_key: str = "confirm.yes", no_key: str = "confirm.no"
+    ) -> None:
+        super().__init__()
+        self.title_key, self.body_key, self.yes_key, self.no_key = title_key, body_key, yes_key, no_key
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="confirm-box"):
+            yield Static(t(self.title_key), classes="dialog-title")
+            yield Static(t(self.body_key))
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(t(self.no_key) + " (n)", id="no")
+                yield Button(t(self.yes_key) + " (y)", id="yes", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

@@ -1,0 +1,128 @@
+"""The SQLite engine of an officer's laptop: WAL, ``synchronous=FULL``, migrations on open.
+
+Never ``create_all`` on a user's file: a database is brought to the current schema by Alembic, and a
+database from a newer zsfield is refused before anything is written to it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.pool import NullPool
+
+from zsfield.store.errors import DatabaseCorrupt, DatabaseLocked, DatabaseMissing, DatabaseTooNew, StoreError
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    # autocommit off at the driver level; SQLAlchemy issues BEGIN itself (see _on_begin)
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=OFF")
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.execute("PRAGMA cache_size=-32000")
+    cur.close()
+
+
+def make_engine(path: Path) -> Engine:
+    """An engine on ``path`` with the house pragmas (the file is created if missing)."""
+    engine = create_engine(
+        f"sqlite+pysqlite:///{path}",
+        poolclass=NullPool,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+    event.listen(engine, "connect", _on_connect)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # BEGIN IMMEDIATE for writers would serialise readers too; plain BEGIN, and busy_timeout handles waits
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def translate_error(exc: BaseException, path: Path) -> StoreError | None:
+    """A :class:`StoreError` for a low-level SQLite failure, or None when it is something else."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "database is locked" in text or "database is busy" in text:
+        return DatabaseLocked(
+            f"The database {path} is locked by another program (another zsfield, a sync, a backup). "
+            "Close it and try again."
+        )
+    if "file is not a database" in text or "malformed" in text or "disk image" in text:
+        return DatabaseCorrupt(
+            f"The database {path} is damaged or is not a zsfield database. It was left untouched. "
+            "Restore it from a backup (zsfield backup), or move it away and sync again to re-download your team's data."
+        )
+    if "database or disk is full" in text or "disk full" in text:
+        from zsfield.store.errors import DiskFull
+
+        return DiskFull(
+            f"The disk holding {path} is full: the last change was not saved. Free some space and retry."
+        )
+    if "unable to open database" in text:
+        return DatabaseMissing(
+            f"Cannot open the database {path}: check that the folder exists and is writable."
+        )
+    return None
+
+
+def open_engine(path: Path, *, create: bool = True, migrate: bool = True) -> Engine:
+    """Open (or create) the database at ``path`` and bring it to the current schema.
+
+    Raises :class:`DatabaseMissing` when ``create`` is false and there is no file, :class:`DatabaseTooNew`
+    for a file from a newer version, :class:`DatabaseCorrupt` for a damaged one, :class:`DatabaseLocked`.
+    """
+    from zsfield.store import migrate as migrations
+
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise DatabaseMissing(
+                f"There is no database at {path}. Check the path (--db / ZSFIELD_DB), or create one with "
+                f"`zsfield seed --db {path}` (demo data) or by opening the app."
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif path.stat().st_size > 0:
+        with path.open("rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                raise DatabaseCorrupt(
+                    f"{path} is not a SQLite database (its header is wrong). It was left untouched. "
+                    "Restore it from a backup or point --db at the right file."
+                )
+    engine = make_engine(path)
+    try:
+        with engine.connect() as conn:
+            result = conn.exec_driver_sql("PRAGMA quick_check").scalar()
+            if result != "ok":
+                raise DatabaseCorrupt(
+                    f"The database {path} failed its integrity check ({result}). It was left untouched. "
+                    "Restore it from a backup (zsfield backup) or move it away and sync again."
+                )
+        state = migrations.check_revision(engine)
+        if state == "newer":
+            raise DatabaseTooNew(
+                f"The database {path} was written by a newer version of zsfield (schema "
+                f"{migrations.current_revision(engine)}). Update zsfield (pipx upgrade zsfield) to open it; "
+                "it was left untouched."
+            )
+        if migrate and state != "current":
+            migrations.upgrade(engine)
+    except (OperationalError, DatabaseError) as exc:
+        engine.dispose()
+        translated = translate_error(exc, path)
+        if translated is not None:
+            raise translated from exc
+        raise
+    except Exception:
+        engine.dispose()
+        raise
+    return engine

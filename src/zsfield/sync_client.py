@@ -1,0 +1,581 @@
+"""Batch sync with the central server over HTTP (httpx): push the outbox, then pull to the end.
+
+For the CLI and for a Textual worker alike::
+
+    result = run_sync(store, settings, progress=on_progress, cancel=stop_event)
+    if not result.ok: show(result.error)
+
+:func:`run_sync` never raises for sync failures (no network, revoked token, newer server schema…): it
+returns a :class:`SyncResult` saying what went through and, if it stopped, why — every op it could not send
+stays in the outbox. Transient failures (connection errors, 5xx, 429) are retried with bounded exponential
+backoff. ``progress`` is called from the calling thread with a :class:`SyncProgress`; ``cancel`` (a
+:class:`threading.Event`) stops between batches, never inside a local transaction.
+
+No Textual or Rich here (a test checks it).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from pydantic import ValidationError
+
+from zsfield import __version__, protocol
+from zsfield.config import Settings
+from zsfield.i18n import t
+from zsfield.store import sync_apply
+from zsfield.store.db import Store
+from zsfield.store.errors import StoreError
+from zsfield.sync.http import httpx
+
+# --- results and progress -------------------------------------------------------------------------------------
+
+EXIT_OK = 0
+EXIT_ATTENTION = 1
+EXIT_NOT_LOGGED_IN = 10
+EXIT_AUTH = 11
+EXIT_SCHEMA = 12
+EXIT_UNAVAILABLE = 13
+EXIT_PROTOCOL = 14
+EXIT_CANCELLED = 130
+
+_EXIT_BY_KIND = {
+    "not_logged_in": EXIT_NOT_LOGGED_IN,
+    "insecure": EXIT_NOT_LOGGED_IN,
+    "auth": EXIT_AUTH,
+    "forbidden": EXIT_AUTH,
+    "schema": EXIT_SCHEMA,
+    "unavailable": EXIT_UNAVAILABLE,
+    "protocol": EXIT_PROTOCOL,
+    "sequence": EXIT_PROTOCOL,
+    "store": EXIT_PROTOCOL,
+    "cancelled": EXIT_CANCELLED,
+}
+
+
+class SyncError(Exception):
+    """Why a sync stopped. ``kind``: not_logged_in, insecure, auth, forbidden, schema, unavailable, protocol,
+    sequence, store, cancelled."""
+
+    def __init__(
+        self, kind: str, message: str, *, status: int | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.kind, self.status, self.code = kind, status, code
+
+    @property
+    def exit_code(self) -> int:
+        return _EXIT_BY_KIND.get(self.kind, EXIT_PROTOCOL)
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """One step: ``phase`` is connect, push, pull or done; ``done`` of ``total`` (None: unknown)."""
+
+    phase: str
+    done: int = 0
+    total: int | None = None
+    message: str = ""
+
+    @property
+    def fraction(self) -> float | None:
+        if not self.total:
+            return None
+        return max(0.0, min(1.0, self.done / self.total))
+
+
+@dataclass
+class SyncResult:
+    """What a sync did. ``ok``: pushed and pulled to the end; ``needs_attention``: new conflicts/rejections."""
+
+    ok: bool = False
+    server: str | None = None
+    pushed: int = 0
+    applied: int = 0
+    conflicts: int = 0
+    rejections: int = 0
+    replayed: int = 0
+    pulled: int = 0
+    batches: int = 0
+    pages: int = 0
+    outbox_left: int = 0
+    epoch_reset: bool = False
+    error: str | None = None
+    error_kind: str | None = None
+    started_at: str = ""
+    finished_at: str = ""
+    seconds: float = 0.0
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.conflicts > 0 or self.rejections > 0
+
+    @property
+    def exit_code(self) -> int:
+        if not self.ok:
+            return _EXIT_BY_KIND.get(self.error_kind or "", EXIT_PROTOCOL)
+        return EXIT_ATTENTION if self.needs_attention else EXIT_OK
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "needs_attention": self.needs_attention, "exit_code": self.exit_code}
+
+
+@dataclass
+class SyncOptions:
+    """Knobs (tests shrink batches and backoff; the defaults suit an office network)."""
+
+    batch_ops: int = protocol.MAX_BATCH_OPS
+    batch_bytes: int = protocol.MAX_BODY_BYTES - 96 * 1024
+    page_size: int = protocol.DEFAULT_PULL_LIMIT
+    max_attempts: int = 6
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    timeout: float = 60.0
+    server: str | None = None
+    token: str | None = None
+    allow_insecure_http: bool | None = None
+    transport: httpx.BaseTransport | None = None
+    fault: Callable[[str], None] | None = None
+    """Test hook, called at "push:reply" (reply received, not stored) and "pull:page" (page received)."""
+
+
+ProgressFn = Callable[[SyncProgress], None]
+
+# --- server URLs ------------------------------------------------------------------------------------------
+
+
+def normalise_server(url: str) -> str:
+    url = url.strip()
+    if "://" not in url:
+        url = "https://" + url
+    return url.rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_server_url(url: str, *, allow_insecure_http: bool = False) -> str:
+    """The normalised URL, or :class:`SyncError` for plain http:// to another machine (unless allowed)."""
+    url = normalise_server(url)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SyncError("insecure", t("sync.bad_url", url=url))
+    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure_http:
+        raise SyncError("insecure", t("sync.insecure_http", url=url))
+    return url
+
+
+# --- HTTP -----------------------------------------------------------------------------------------------------
+
+
+class SyncClient:
+    """The server's API with retries; one httpx client (keep-alive, TLS verified) per sync."""
+
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        *,
+        options: SyncOptions | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.server = server
+        self.options = options or SyncOptions()
+        self.cancel = cancel
+        self.http = httpx.Client(
+            base_url=server,
+            headers={"Authorization": f"Bearer {token}", "User-Agent": f"zsfield/{__version__}"},
+            timeout=httpx.Timeout(self.options.timeout, connect=min(10.0, self.options.timeout)),
+            transport=self.options.transport,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- endpoints ------------------------------------------------------------------------------------------
+
+    def health(self) -> protocol.Health:
+        return self._call("GET", "/v1/health", protocol.Health)
+
+    def whoami(self) -> protocol.WhoAmI:
+        return self._call("GET", "/v1/whoami", protocol.WhoAmI)
+
+    def push(self, request: protocol.PushRequest) -> protocol.PushResponse:
+        body = orjson.dumps(request.model_dump(mode="json"))
+        return self._call("POST", "/v1/push", protocol.PushResponse, content=body)
+
+    def pull(self, since: int, limit: int) -> protocol.PullResponse:
+        return self._call("GET", "/v1/pull", protocol.PullResponse, params={"since": since, "limit": limit})
+
+    def conflicts(self, *, open_only: bool = True) -> protocol.ConflictList:
+        return self._call(
+            "GET", "/v1/conflicts", protocol.ConflictList, params={"open_only": str(open_only).lower()}
+        )
+
+    # --- the one place requests are made ---------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, model: Any, **kwargs: Any) -> Any:
+        opts = self.options
+        headers = {"Content-Type": "application/json"} if "content" in kwargs else None
+        last_error = ""
+        for attempt in range(max(1, opts.max_attempts)):
+            if self.cancel is not None and self.cancel.is_set():
+                raise SyncError("cancelled", t("sync.cancelled"))
+            retry_after: float | None = None
+            try:
+                response = self.http.request(method, path, headers=headers, **kwargs)
+            except httpx.TransportError as exc:
+                last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            else:
+                if response.status_code < 400:
+                    try:
+                        return model.model_validate_json(response.content)
+                    except ValidationError as exc:
+                        raise SyncError(
+                            "protocol", t("sync.bad_reply", server=self.server, error=exc)
+                        ) from exc
+                if response.status_code == 429 or response.status_code >= 500:
+                    last_error = f"HTTP {response.status_code} {_message(response)}".strip()
+                    retry_after = _retry_after(response)
+                else:
+                    raise _error_for(response, self.server)
+            if attempt + 1 >= opts.max_attempts:
+                break
+            delay = min(opts.max_backoff, opts.backoff * (2**attempt)) * (0.75 + random.random() / 2)
+            if retry_after is not None:
+                delay = min(opts.max_backoff, max(delay, retry_after))
+            if self.cancel is not None:
+                if self.cancel.wait(delay):
+                    raise SyncError("cancelled", t("sync.cancelled"))
+            else:
+                time.sleep(delay)
+        raise SyncError(
+            "unavailable",
+            t("sync.unavailable", server=self.server, attempts=opts.max_attempts, error=last_error),
+        )
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    return protocol.error_message(body, response.text[:200])
+
+
+def _code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _error_for(response: httpx.Response, server: str) -> SyncError:
+    status, code, message = response.status_code, _code(response), _message(response)
+    if status == 401:
+        kind = "auth"
+        text = (
+            t("sync.revoked", message=message)
+            if code == protocol.ERR_REVOKED
+            else t("sync.unauthorized", message=message)
+        )
+    elif status == 403:
+        kind, text = "forbidden", t("sync.forbidden", message=message)
+    elif status == 426 or code in (protocol.ERR_SCHEMA_TOO_OLD, protocol.ERR_SCHEMA_TOO_NEW):
+        kind, text = "schema", t("sync.schema", message=message)
+    elif status == 409 and code in (protocol.ERR_SEQ_GAP, protocol.ERR_SEQ_REUSED):
+        kind, text = "sequence", t("sync.sequence", message=message)
+    elif status == 404:
+        kind, text = "protocol", t("sync.not_a_server", server=server)
+    else:
+        kind, text = "protocol", t("sync.refused", status=status, message=message)
+    return SyncError(kind, text, status=status, code=code)
+
+
+# --- the sync -------------------------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return sync_apply.now_text()
+
+
+def resolve_server(store: Store | None, settings: Settings, options: SyncOptions | None = None) -> str | None:
+    if options is not None and options.server:
+        return options.server
+    if store is not None:
+        server = store.get_state(sync_apply.K_SERVER)
+        if server:
+            return server
+    return settings.server
+
+
+def check_compatible(who: protocol.WhoAmI) -> None:
+    if who.min_schema_version > protocol.SCHEMA_VERSION:
+        raise SyncError(
+            "schema", t("sync.client_too_old", server=who.schema_version, mine=protocol.SCHEMA_VERSION)
+        )
+    if who.schema_version < protocol.SCHEMA_VERSION:
+        raise SyncError(
+            "schema", t("sync.server_too_old", server=who.schema_version, mine=protocol.SCHEMA_VERSION)
+        )
+
+
+def run_sync(
+    store: Store,
+    settings: Settings,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    options: SyncOptions | None = None,
+) -> SyncResult:
+    """Push every outbox op (in batches), then pull every change; see the module docstring."""
+    opts = options or SyncOptions()
+    result = SyncResult(started_at=_now())
+    start = time.monotonic()
+    report: ProgressFn = progress or (lambda _p: None)
+    try:
+        server = resolve_server(store, settings, opts)
+        if not server:
+            raise SyncError("not_logged_in", t("sync.not_logged_in"))
+        allow = settings.allow_insecure_http if opts.allow_insecure_http is None else opts.allow_insecure_http
+        server = check_server_url(server, allow_insecure_http=allow)
+        result.server = server
+        token = opts.token
+        if token is None:
+            from zsfield.sync.credentials import load_token
+
+            stored = load_token(settings, server)
+            if stored is None:
+                raise SyncError("not_logged_in", t("sync.no_token", server=server))
+            token = stored.token
+        report(SyncProgress("connect", 0, None, server))
+        with SyncClient(server, token, options=opts, cancel=cancel) as client:
+            who = client.whoami()
+            check_compatible(who)
+            sync_apply.record_identity(store, server, who.officer)
+            result.epoch_reset = sync_apply.check_epoch(store, who.epoch)
+            _push_all(store, client, result, report, cancel, opts)
+            _pull_all(store, client, result, report, cancel, opts)
+        result.ok = True
+    except SyncError as exc:
+        result.error, result.error_kind = str(exc), exc.kind
+    except StoreError as exc:
+        result.error, result.error_kind = str(exc), "store"
+    finally:
+        result.seconds = round(time.monotonic() - start, 3)
+        result.finished_at = _now()
+        try:
+            result.outbox_left = sync_apply.outbox_count(store)
+            store.set_state(sync_apply.K_LAST_RESULT, orjson.dumps(result.to_dict()).decode())
+            store.set_state("last_sync_ok", "1" if result.ok else "0")
+            if result.ok:
+                store.set_state(sync_apply.K_LAST_SYNC, result.finished_at)
+        except Exception:  # the store is what failed: the result still says why
+            pass
+    report(SyncProgress("done", 1, 1, t("sync.done") if result.ok else (result.error or "")))
+    return result
+
+
+def _check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise SyncError("cancelled", t("sync.cancelled"))
+
+
+def _push_all(
+    store: Store,
+    client: SyncClient,
+    result: SyncResult,
+    report: ProgressFn,
+    cancel: threading.Event | None,
+    opts: SyncOptions,
+) -> None:
+    client_id = sync_apply.ensure_client_id(store)
+    total = sync_apply.outbox_count(store)
+    report(SyncProgress("push", 0, total, t("sync.pushing", n=total)))
+    while True:
+        _check_cancel(cancel)
+        batch = sync_apply.read_outbox(store, max_ops=opts.batch_ops, max_bytes=opts.batch_bytes)
+        if not batch:
+            return
+        request = protocol.PushRequest(
+            client_id=client_id, schema_version=protocol.SCHEMA_VERSION, ops=[op.to_wire() for op in batch]
+        )
+        reply = client.push(request)
+        if opts.fault is not None:
+            opts.fault("push:reply")
+        try:
+            ack = sync_apply.apply_push_reply(store, batch, reply, client_id)
+        except ValueError as exc:
+            raise SyncError("protocol", t("sync.bad_reply", server=client.server, error=exc)) from exc
+        result.batches += 1
+        result.pushed += ack.acknowledged
+        result.applied += ack.applied
+        result.conflicts += ack.conflicts
+        result.rejections += ack.rejected
+        result.replayed += ack.replayed
+        total = max(total, result.pushed + sync_apply.outbox_count(store))
+        report(SyncProgress("push", result.pushed, total, t("sync.pushed", n=result.pushed, total=total)))
+
+
+def _pull_all(
+    store: Store,
+    client: SyncClient,
+    result: SyncResult,
+    report: ProgressFn,
+    cancel: threading.Event | None,
+    opts: SyncOptions,
+) -> None:
+    state = sync_apply.sync_state(store)
+    since = int(state.get(sync_apply.K_CURSOR) or 0)
+    full = state.get(sync_apply.K_FULL_REPULL) == "1"
+    epoch = state.get(sync_apply.K_EPOCH) or ""
+    start = since
+    report(SyncProgress("pull", 0, None, t("sync.pulling")))
+    while True:
+        _check_cancel(cancel)
+        page = client.pull(since, opts.page_size)
+        if epoch and page.epoch != epoch:  # restored while we were syncing: start the pull over
+            sync_apply.reset_for_epoch(store, page.epoch)
+            result.epoch_reset = True
+            since, start, full, epoch = 0, 0, True, page.epoch
+            continue
+        if opts.fault is not None:
+            opts.fault("pull:page")
+        sync_apply.apply_pull_page(store, page, full_repull=full)
+        epoch = page.epoch
+        result.pages += 1
+        result.pulled += len(page.changes)
+        if page.has_more and page.cursor <= since:
+            raise SyncError(
+                "protocol", t("sync.bad_reply", server=client.server, error="the cursor did not move")
+            )
+        since = page.cursor
+        span = max(page.head - start, 1)
+        report(SyncProgress("pull", since - start, span, t("sync.pulled", n=result.pulled)))
+        if not page.has_more:
+            return
+
+
+# --- login / logout -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoginResult:
+    server: str
+    officer: protocol.OfficerInfo
+    token_where: str
+    token_detail: str
+    reset: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def login(
+    store: Store,
+    settings: Settings,
+    server: str,
+    token: str,
+    *,
+    allow_insecure_http: bool = False,
+    options: SyncOptions | None = None,
+) -> LoginResult:
+    """Check ``token`` against ``server`` (``/v1/whoami``), keep it (keyring, else the 0600 file) and record
+    the server and the officer in the database. Raises :class:`SyncError`."""
+    from zsfield.sync.credentials import save_token
+
+    server = check_server_url(server, allow_insecure_http=allow_insecure_http or settings.allow_insecure_http)
+    token = token.strip()
+    if not token:
+        raise SyncError("auth", t("sync.empty_token"))
+    opts = options or SyncOptions(max_attempts=2, backoff=0.2)
+    with SyncClient(server, token, options=opts) as client:
+        who = client.whoami()
+    check_compatible(who)
+    stored = save_token(settings, server, token)
+    state = sync_apply.sync_state(store)
+    reset = False
+    notes: list[str] = []
+    previous_server = state.get(sync_apply.K_SERVER)
+    previous_officer = state.get("officer_id")
+    if (previous_server and previous_server != server) or (
+        previous_officer and previous_officer != who.officer.id
+    ):
+        sync_apply.reset_for_server(store, server)
+        reset = True
+        notes.append(t("sync.login_reset"))
+    sync_apply.record_identity(store, server, who.officer)
+    sync_apply.ensure_client_id(store)
+    return LoginResult(server, who.officer, stored.where, stored.detail, reset, notes)
+
+
+def logout(
+    store: Store | None, settings: Settings, server: str | None = None
+) -> tuple[str | None, list[str]]:
+    """Forget the token of ``server`` (default: the database's). Returns (server, where it was removed)."""
+    from zsfield.sync.credentials import delete_token
+
+    server = server or resolve_server(store, settings)
+    if not server:
+        return None, []
+    server = normalise_server(server)
+    return server, delete_token(settings, server)
+
+
+def fetch_conflicts(
+    store: Store, settings: Settings, *, open_only: bool = True
+) -> list[protocol.ConflictEntry]:
+    """The server's conflict log as this officer may see it (a supervisor: every team's)."""
+    from zsfield.sync.credentials import load_token
+
+    server = resolve_server(store, settings)
+    if not server:
+        raise SyncError("not_logged_in", t("sync.not_logged_in"))
+    server = check_server_url(server, allow_insecure_http=settings.allow_insecure_http)
+    stored = load_token(settings, server)
+    if stored is None:
+        raise SyncError("not_logged_in", t("sync.no_token", server=server))
+    with SyncClient(server, stored.token) as client:
+        return client.conflicts(open_only=open_only).conflicts
+
+
+__all__ = [
+    "LoginResult",
+    "SyncClient",
+    "SyncError",
+    "SyncOptions",
+    "SyncProgress",
+    "SyncResult",
+    "check_server_url",
+    "fetch_conflicts",
+    "login",
+    "logout",
+    "run_sync",
+]

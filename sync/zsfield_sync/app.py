@@ -1,0 +1,212 @@
+"""The HTTP face of the sync server (FastAPI). The OpenAPI document (``/openapi.json``, ``/docs``) describes
+the protocol through the shared models of :mod:`zsfield.protocol`.
+
+Every refusal is a 4xx with an :class:`~zsfield.protocol.ErrorBody`; a busy or failing database is a 503
+the client retries; nothing is ever half-applied (a push is one transaction).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from zsfield import __version__, protocol
+from zsfield.protocol import ConflictList, ErrorBody, Health, PullResponse, PushRequest, PushResponse, WhoAmI
+from zsfield_sync import service
+from zsfield_sync.auth import Actor, ApiError, authenticate
+from zsfield_sync.storage import get_epoch, read_tx
+
+log = logging.getLogger("zsfield_sync")
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in {
+        401: "no token, an unknown token, or a revoked one",
+        403: "the client id belongs to another officer",
+        409: "a gap or a reused number in client_seq, or a client schema newer than the server's",
+        413: "the body is larger than 1 MiB",
+        422: "a malformed request",
+        426: "the client's schema is too old: update zsfield",
+        503: "the database is busy or unavailable: retry with backoff",
+    }.items()
+}
+
+
+TOO_LARGE_MESSAGE = (
+    f"The request body is larger than {protocol.MAX_BODY_BYTES} bytes: send at most "
+    f"{protocol.MAX_BATCH_OPS} ops and 1 MiB per push."
+)
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with a 413 :class:`ErrorBody`, before reading them whole."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = protocol.MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for key, value in scope.get("headers", []):
+            if key == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                response = _error(413, protocol.ERR_TOO_LARGE, TOO_LARGE_MESSAGE)
+                response.headers["Connection"] = "close"
+                await response(scope, receive, send)
+                return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            msg = await receive()
+            if msg["type"] == "http.request":
+                received += len(msg.get("body", b""))
+                if received > self.max_bytes:
+                    raise StarletteHTTPException(413, detail=TOO_LARGE_MESSAGE)
+            return msg
+
+        await self.app(scope, limited, send)
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    body = ErrorBody(code=code, message=message, **extra).model_dump(exclude_none=True)
+    headers = {"Retry-After": "1"} if status == 503 else None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+_bearer = HTTPBearer(auto_error=False, description="the officer's token from `zsfield-server officer add`")
+
+
+def current_officer(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Actor:
+    """The officer of the request's bearer token (401 when missing, unknown or revoked)."""
+    header = f"Bearer {credentials.credentials}" if credentials is not None else None
+    with read_tx(request.app.state.engine) as conn:
+        return authenticate(conn, header)
+
+
+Officer = Annotated[Actor, Depends(current_officer)]
+
+
+def create_app(engine: Engine) -> FastAPI:
+    """The FastAPI application over an initialised (migrated) server database."""
+    app = FastAPI(
+        title="zsfield sync server",
+        version=__version__,
+        description=(
+            "Central sync for zsfield (招商引资 field teams). Push outbox ops in order (`client_seq`), pull "
+            "changes by `server_seq` cursor. Authenticate with `Authorization: Bearer <token>` "
+            "(tokens come from `zsfield-server officer add`)."
+        ),
+    )
+    app.state.engine = engine
+    app.add_middleware(BodyLimit)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_req: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.message, **exc.extra)  # type: ignore[arg-type]
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()[:20]
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "malformed request"}
+        where = ".".join(p for p in first["loc"] if p != "body") or "request"
+        return _error(422, protocol.ERR_INVALID, f"Malformed request: {where}: {first['msg']}", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 413: protocol.ERR_TOO_LARGE}.get(
+            exc.status_code, "http_error"
+        )
+        message = TOO_LARGE_MESSAGE if exc.status_code == 413 else str(exc.detail)
+        return _error(exc.status_code, code, message)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(DBAPIError)
+    async def _db(_req: Request, exc: Exception) -> JSONResponse:
+        log.warning("database error: %s", exc)
+        return _error(
+            503, protocol.ERR_UNAVAILABLE, "The server's database is busy or unavailable: retry shortly."
+        )
+
+    @app.get("/v1/health", response_model=Health, tags=["sync"], summary="Liveness and the server epoch")
+    def health() -> Health:
+        with read_tx(engine) as conn:
+            epoch = get_epoch(conn)
+        return Health(schema_version=protocol.SCHEMA_VERSION, epoch=epoch, database=engine.dialect.name)
+
+    @app.get(
+        "/v1/whoami", response_model=WhoAmI, responses=_ERRORS, tags=["sync"], summary="The token's officer"
+    )
+    def whoami(actor: Officer) -> WhoAmI:
+        return service.whoami(engine, actor)
+
+    @app.post(
+        "/v1/push",
+        response_model=PushResponse,
+        responses=_ERRORS,
+        tags=["sync"],
+        summary="Apply a batch of outbox ops (≤ 500 ops, ≤ 1 MiB) in one transaction",
+    )
+    def push(req: PushRequest, actor: Officer) -> PushResponse:
+        return service.push(engine, actor, req)
+
+    @app.get(
+        "/v1/pull",
+        response_model=PullResponse,
+        responses=_ERRORS,
+        tags=["sync"],
+        summary="Changes after a cursor, in server_seq order",
+    )
+    def pull(
+        actor: Officer,
+        since: Annotated[
+            int, Query(ge=0, le=2**62, description="the cursor of the last page (0: from the start)")
+        ] = 0,
+        limit: Annotated[int, Query(ge=1, le=protocol.MAX_PULL_LIMIT)] = protocol.DEFAULT_PULL_LIMIT,
+    ) -> PullResponse:
+        return service.pull(engine, actor, since, limit)
+
+    @app.get(
+        "/v1/conflicts",
+        response_model=ConflictList,
+        responses=_ERRORS,
+        tags=["sync"],
+        summary="The conflict log: a supervisor sees all, an officer their team's",
+    )
+    def conflict_log(
+        actor: Officer,
+        open_only: Annotated[bool, Query(description="only conflicts nobody has decided yet")] = True,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    ) -> ConflictList:
+        return ConflictList(conflicts=service.list_conflicts(engine, actor, open_only=open_only, limit=limit))
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app over ``ZSFIELD_SERVER_DB`` (else the default database): the factory uvicorn imports in each
+    worker process of ``zsfield-server serve --workers N``. The parent has applied the migrations."""
+    from zsfield_sync.storage import open_storage, resolve_db_url
+
+    return create_app(open_storage(resolve_db_url(), run_migrations=False))

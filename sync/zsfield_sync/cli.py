@@ -1,0 +1,289 @@
+"""``zsfield-server``: run the central sync server and manage officers' tokens.
+
+    zsfield-server serve [--db URL] [--host 127.0.0.1] [--port 8765]
+    zsfield-server officer add NAME --office OFFICE --team TEAM --role officer|leader|supervisor|admin [--json]
+    zsfield-server officer list | revoke NAME | rotate NAME
+    zsfield-server conflicts [--all] [--json]
+    zsfield-server backup --out FILE | restore FILE --yes | epoch [--renew] | migrate
+
+The database is a SQLite file by default (``zsfield-server.db`` in ``ZSFIELD_SERVER_HOME``, else the user
+data dir), or any ``--db`` / ``ZSFIELD_SERVER_DB``: a file path or ``postgresql+psycopg://user@host/db``.
+Migrations are applied whenever the database is opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from zsfield import __version__
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class CliError(Exception):
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        dest="sub_db",
+        metavar="URL",
+        help="database: a SQLite file path or postgresql+psycopg://… (default: ZSFIELD_SERVER_DB, else the data dir)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zsfield-server", description="zsfield central sync server")
+    parser.add_argument("--version", action="version", version=f"zsfield-server {__version__}")
+    parser.add_argument("--db", metavar="URL", help="database (SQLite path or postgresql+psycopg://…)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("serve", help="run the sync server (applies migrations first)")
+    _add_db(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL: several; default 1)")
+    p.set_defaults(func=cmd_serve)
+
+    officer = sub.add_parser("officer", help="add, list, revoke officers and their tokens")
+    osub = officer.add_subparsers(dest="officer_command", metavar="ACTION", required=True)
+    p = osub.add_parser("add", help="create an officer and print their token once")
+    p.add_argument("name")
+    p.add_argument("--office", help="stationed office (created on first use)")
+    p.add_argument("--team", help="team (created on first use)")
+    p.add_argument("--role", default="officer", choices=["officer", "leader", "supervisor", "admin"])
+    p.add_argument("--json", action="store_true", help="print one JSON object (with the token)")
+    _add_db(p)
+    p.set_defaults(func=cmd_officer_add)
+    p = osub.add_parser("list", help="officers, roles, teams and whether their token is active")
+    p.add_argument("--json", action="store_true")
+    _add_db(p)
+    p.set_defaults(func=cmd_officer_list)
+    p = osub.add_parser("revoke", help="revoke an officer's token at once (a lost laptop)")
+    p.add_argument("name")
+    _add_db(p)
+    p.set_defaults(func=cmd_officer_revoke)
+    p = osub.add_parser("rotate", help="give an officer a new token (the old one stops working)")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+    _add_db(p)
+    p.set_defaults(func=cmd_officer_rotate)
+
+    p = sub.add_parser("conflicts", help="the conflict log (open ones; --all for decided ones too)")
+    p.add_argument("--all", action="store_true")
+    p.add_argument("--json", action="store_true")
+    _add_db(p)
+    p.set_defaults(func=cmd_conflicts)
+
+    p = sub.add_parser("backup", help="write a logical backup (JSON) of the whole server database")
+    p.add_argument("--out", required=True, help="file to write (must not exist)")
+    _add_db(p)
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser(
+        "restore", help="replace the database with a backup; clients then pull everything again"
+    )
+    p.add_argument("file")
+    p.add_argument("--yes", action="store_true", help="really replace the current contents")
+    _add_db(p)
+    p.set_defaults(func=cmd_restore)
+    p = sub.add_parser("epoch", help="show the epoch; --renew after restoring the database by other means")
+    p.add_argument("--renew", action="store_true")
+    _add_db(p)
+    p.set_defaults(func=cmd_epoch)
+    p = sub.add_parser("migrate", help="apply the server's migrations and exit")
+    _add_db(p)
+    p.set_defaults(func=cmd_migrate)
+    return parser
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    from zsfield_sync.storage import describe_url, open_storage, resolve_db_url
+
+    url = resolve_db_url(getattr(args, "sub_db", None) or args.db)
+    try:
+        return open_storage(url)
+    except Exception as exc:  # a wrong URL, a server down, a file we cannot write
+        raise CliError(f"cannot open the server database {describe_url(url)}: {exc}", 3) from exc
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    from zsfield_sync.app import create_app
+    from zsfield_sync.storage import describe_url, resolve_db_url
+
+    url = resolve_db_url(getattr(args, "sub_db", None) or args.db)
+    engine = _engine(args)  # applies the migrations once, before any worker starts
+    if args.host not in LOOPBACK:
+        print(
+            f"zsfield-server: listening on {args.host}: put a TLS-terminating reverse proxy in front; "
+            "clients refuse plain http:// to other hosts unless allowed.",
+            file=sys.stderr,
+        )
+    print(
+        f"zsfield-server {__version__}: database {describe_url(url)}, http://{args.host}:{args.port}"
+        + (f", {args.workers} workers" if args.workers > 1 else ""),
+        file=sys.stderr,
+    )
+    if args.workers > 1:
+        engine.dispose()
+        os.environ["ZSFIELD_SERVER_DB"] = url
+        uvicorn.run(
+            "zsfield_sync.app:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+        )
+    else:
+        uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_officer_add(args: argparse.Namespace) -> int:
+    from zsfield_sync.service import add_officer
+
+    info, token = add_officer(_engine(args), args.name, office=args.office, team=args.team, role=args.role)
+    if args.json:
+        print(json.dumps({"officer": info, "token": token}, ensure_ascii=False))
+    else:
+        where = ", ".join(x for x in (info["team"], info["office"]) if x)
+        print(f"Added {info['name']} ({info['role']}{', ' + where if where else ''}).")
+        print("Token (shown only now; give it to the officer for `zsfield login`):")
+        print(token)
+    return 0
+
+
+def cmd_officer_list(args: argparse.Namespace) -> int:
+    from zsfield_sync.service import list_officers
+
+    rows = list_officers(_engine(args))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    for r in rows:
+        state = "active" if r["active"] else f"revoked {r['revoked_at'][:10]}"
+        print(f"{r['name']:<20} {r['role']:<10} {r['team'] or '-':<20} {r['office'] or '-':<14} {state}")
+    if not rows:
+        print("No officers yet: zsfield-server officer add NAME --office OFFICE --team TEAM --role officer")
+    return 0
+
+
+def cmd_officer_revoke(args: argparse.Namespace) -> int:
+    from zsfield_sync.service import revoke_officer
+
+    info = revoke_officer(_engine(args), args.name)
+    print(f"Revoked the token of {info['name']}: their next sync is refused. Their synced records stay.")
+    return 0
+
+
+def cmd_officer_rotate(args: argparse.Namespace) -> int:
+    from zsfield_sync.service import rotate_token
+
+    info, token = rotate_token(_engine(args), args.name)
+    if args.json:
+        print(json.dumps({"officer": info, "token": token}, ensure_ascii=False))
+    else:
+        print(f"New token for {info['name']} (shown only now; the old one no longer works):")
+        print(token)
+    return 0
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    from zsfield_sync.service import list_conflicts
+
+    entries = list_conflicts(_engine(args), None, open_only=not args.all)
+    if args.json:
+        print(json.dumps([e.model_dump() for e in entries], ensure_ascii=False))
+        return 0
+    for e in entries:
+        state = f"decided: {e.resolution}" if e.resolved else "open"
+        print(
+            f"{e.created_at[:16]}  {e.entity}.{e.field}  {e.entity_id}  mine={e.mine!r} theirs={e.theirs!r}  {state}"
+        )
+    if not entries:
+        print("No open conflicts.")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from zsfield_sync.storage import dump_tables
+
+    out = Path(args.out)
+    if out.exists():
+        raise CliError(f"{out} already exists: choose a new file name (nothing was written).")
+    dump = dump_tables(_engine(args))
+    tmp = out.with_name(out.name + ".partial")
+    tmp.write_text(json.dumps({"format": "zsfield-server-backup/1", "tables": dump}, ensure_ascii=False))
+    tmp.replace(out)
+    print(f"backed up {sum(len(v) for v in dump.values())} rows → {out}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from zsfield_sync.storage import restore_tables
+
+    if not args.yes:
+        raise CliError("restore replaces everything in the server database: add --yes to go ahead.")
+    try:
+        doc = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        tables = doc["tables"]
+        if doc.get("format") != "zsfield-server-backup/1":
+            raise ValueError("not a zsfield-server backup")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CliError(f"cannot read the backup {args.file}: {exc}") from exc
+    epoch = restore_tables(_engine(args), tables)
+    print(
+        f"restored {args.file}; new epoch {epoch}: clients will pull everything again (their outboxes are kept)."
+    )
+    return 0
+
+
+def cmd_epoch(args: argparse.Namespace) -> int:
+    from zsfield_sync.storage import get_epoch, read_tx, renew_epoch
+
+    engine = _engine(args)
+    if args.renew:
+        print(renew_epoch(engine))
+    else:
+        with read_tx(engine) as conn:
+            print(get_epoch(conn))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _engine(args)
+    print("the server database is at the current schema")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from zsfield_sync.service import AdminError
+
+    try:
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"zsfield-server: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except AdminError as exc:
+        print(f"zsfield-server: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
