@@ -3,7 +3,6 @@ ask for a reason, leave a 督办意见, show a timeline in place, export the mon
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from reports_fixtures import NOW, open_yunhu, pid
+from tui_common import freeze_cursors, settle  # noqa: F401  (re-exported for the tests)
 
 
 @pytest.fixture
@@ -30,16 +30,6 @@ def make(store: Any, lang: str) -> Any:
     return app
 
 
-async def settle(pilot: Any, rounds: int = 4) -> None:
-    """Wait for the workers (a superseded, exclusive worker is cancelled: that is fine) and their messages."""
-    from textual.worker import WorkerCancelled
-
-    for _ in range(rounds):
-        with contextlib.suppress(WorkerCancelled):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 async def ready(pilot: Any) -> None:
     from textual.widgets import Input
 
@@ -55,7 +45,7 @@ def press_then_ready(*keys: str) -> Any:
         await ready(pilot)
         for key in keys:
             await pilot.press(key)
-            await settle(pilot, 2)
+            await settle(pilot)
         await ready(pilot)
 
     return run

@@ -14,6 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tui_common import freeze_cursors, settle  # noqa: F401  (re-exported for the tests)
+
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 TODAY = date(2026, 11, 23)
 
@@ -476,27 +478,6 @@ def make_test_app(store: Any, lang: str = "en", start_mode: str = "dashboard") -
     from zsfield.config import load_settings
 
     return make_app(load_settings(), store=store, clock=FrozenClock(NOW), lang=lang, start_mode=start_mode)
-
-
-async def settle(pilot: Any) -> None:
-    """Wait until no worker is running and the messages they posted are handled."""
-    from textual.worker import WorkerState
-
-    app = pilot.app
-    for _ in range(20):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
-            return
-
-
-def freeze_cursors(app: Any) -> None:
-    """No blinking cursor in snapshots: every Input on the current screen shows a steady cursor."""
-    from textual.widgets import Input
-
-    for screen in app.screen_stack:
-        for node in screen.query(Input):
-            node.cursor_blink = False
 
 
 async def ready(pilot: Any) -> None:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tui_common import freeze_cursors, settle  # noqa: F401  (re-exported for the tests)
 from zsfield.clock import FrozenClock
 from zsfield.domain.credit_code import compute_check_char, compute_org_check_char
 from zsfield.domain.enums import MilestoneKind, PermitType, ServiceKind, Stage, Verdict, VisitKind
@@ -336,28 +337,9 @@ def make_test_app(store: Any, *, lang: str = "zh", start_mode: str = "dashboard"
     return make_app(settings, store=store, clock=frozen_clock(), lang=lang, start_mode=start_mode)
 
 
-async def settle(pilot: Any, rounds: int = 3) -> None:
-    """Wait until workers are done and their follow-ups applied (a worker may start another)."""
-    from textual.worker import WorkerCancelled
-
-    for _ in range(rounds):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:  # an exclusive worker was superseded by a newer one: wait for that one
-            await pilot.pause()
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 def no_blink(app: Any) -> None:
     """Stop cursors blinking so that screenshots are stable."""
-    from textual.widgets import Input, TextArea
-
-    for screen in app.screen_stack:
-        for widget in screen.query(Input):
-            widget.cursor_blink = False
-        for widget in screen.query(TextArea):
-            widget.cursor_blink = False
+    freeze_cursors(app)
 
 
 def dataset_copy(template: Path, target: Path) -> tuple[Any, dict[str, str]]:
