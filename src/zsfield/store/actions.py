@@ -44,10 +44,9 @@ from zsfield.domain.models import (
     StageEvent,
     Visit,
 )
+from zsfield.domain.money import Money, to_usd
 from zsfield.domain.problems import DomainError, Problem
 from zsfield.store.writer import Writer
-
-_CENT = Decimal("0.01")
 
 
 def _require(cond: bool, key: str, field: str | None = None, **params: Any) -> None:
@@ -518,13 +517,15 @@ def add_capital_receipt(
     """到位外资: one receipt with the rate used; the USD amount is computed once and stored, so totals reproduce."""
     _require(amount > 0, "action.receipt_amount_positive", "amount")
     _require(rate_to_usd > 0, "action.rate_positive", "rate_to_usd")
-    amount_usd = amount if currency == "USD" else (amount * rate_to_usd).quantize(_CENT)
+    currency = currency.upper()
+    rate = Decimal(1) if currency == "USD" else rate_to_usd
+    amount_usd = to_usd(Money(amount, currency), rate).amount  # half-up to the cent, as every report sums it
     receipt = CapitalReceipt(
         project_id=project.id,
         received_on=received_on,
         amount=amount,
-        currency=currency.upper(),
-        rate_to_usd=Decimal(1) if currency == "USD" else rate_to_usd,
+        currency=currency,
+        rate_to_usd=rate,
         amount_usd=amount_usd,
         note=note,
     )
