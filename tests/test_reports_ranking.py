@@ -185,6 +185,18 @@ def test_rules_from_a_file_the_environment_or_the_config(
     assert load_rules(settings=SimpleNamespace(ranking_rules=None)).source == "default"
 
 
+def test_rules_named_in_config_toml_resolve_next_to_the_config_file(tmp_path: Path) -> None:
+    from zsfield.config import load_settings
+
+    config_dir = tmp_path / "home" / "config"
+    config_dir.mkdir(parents=True)
+    (config_dir / "zone_rules.toml").write_text('name = "配置规则"\n[signed]\nb1yi = 2\n', encoding="utf-8")
+    (config_dir / "config.toml").write_text('ranking_rules = "zone_rules.toml"\n', encoding="utf-8")
+    settings = load_settings(env={"ZSFIELD_HOME": str(tmp_path / "home")})
+    assert settings.ranking_rules == str(config_dir / "zone_rules.toml")
+    assert load_rules(settings=settings).name == "配置规则"
+
+
 @pytest.mark.parametrize(
     ("text", "needle"),
     [

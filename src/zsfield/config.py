@@ -50,6 +50,7 @@ class Settings:
     negotiating_days: int = 180
     page_size: int = 200
     bindings: dict[str, str] = field(default_factory=dict)
+    ranking_rules: str | None = None  # a TOML file with the zone's 赛马 scoring rules (default: packaged)
     # resolved paths (not read from the file)
     config_dir: Path = field(default_factory=Path)
     data_dir: Path = field(default_factory=Path)
@@ -72,6 +73,7 @@ _FILE_KEYS = {
     "negotiating_days",
     "page_size",
     "bindings",
+    "ranking_rules",
 }
 
 
@@ -109,6 +111,7 @@ def load_settings(db: str | os.PathLike[str] | None = None, env: dict[str, str] 
                 "negotiating_days": isinstance(value, int) and not isinstance(value, bool) and value > 0,
                 "page_size": isinstance(value, int) and not isinstance(value, bool) and 10 <= value <= 5000,
                 "bindings": isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),
+                "ranking_rules": isinstance(value, str) and bool(value.strip()),
             }[key]
             if not ok:
                 raise ConfigError(
@@ -120,6 +123,8 @@ def load_settings(db: str | os.PathLike[str] | None = None, env: dict[str, str] 
 
             if normalise_lang(settings.language) is None:
                 raise ConfigError(f'{path}: language must be "zh" or "en", not {settings.language!r}.')
+        if settings.ranking_rules is not None:  # a relative path is relative to the config file
+            settings.ranking_rules = str(config_dir / Path(settings.ranking_rules).expanduser())
     db_value = db or env.get("ZSFIELD_DB")
     settings.db_path = Path(db_value).expanduser() if db_value else data_dir / "zsfield.db"
     return settings
