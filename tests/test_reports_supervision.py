@@ -108,6 +108,8 @@ def test_stale_projects_with_their_reasons(yunhu: Any) -> None:
 
 def test_asking_for_a_reason_and_supervising_are_synced_notes(yunhu: Any) -> None:
     before = int(yunhu.scalar("SELECT count(*) FROM outbox"))
+    last_entry = "SELECT last_entry_at FROM project WHERE id = :p"
+    touched_before = yunhu.scalar(last_entry, p=pid(1))
     with yunhu.write(IDS.sup) as w:
         request_reason(w, pid(1), "请说明原因")
         add_supervision_note(w, pid(1), "请于月底前完成注册")
@@ -117,8 +119,15 @@ def test_asking_for_a_reason_and_supervising_are_synced_notes(yunhu: Any) -> Non
     assert kinds == "reason_request,supervision"
     assert int(yunhu.scalar("SELECT count(*) FROM outbox WHERE entity = 'note'")) == 2
     assert int(yunhu.scalar("SELECT count(*) FROM outbox")) == before + 2
-    # neither counts as a touch by the team: P1 stays as stale as it was
+    # neither counts as a touch by the team: P1 stays as stale as it was, here and in the project list
     assert pid(1) in {r.id for r in stale_page(yunhu, now=NOW).rows}
+    assert yunhu.scalar(last_entry, p=pid(1)) == touched_before
+    # an ordinary note is a touch
+    from zsfield.store import actions
+
+    with yunhu.write(IDS.sup) as w:
+        actions.add_note(w, body="电话沟通了注册进度", project_id=pid(1))
+    assert yunhu.scalar(last_entry, p=pid(1)) != touched_before
 
 
 def test_overdue_items_as_of_a_day(yunhu: Any) -> None:

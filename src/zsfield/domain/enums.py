@@ -189,6 +189,13 @@ class NoteKind(_Labelled):
     STALE_REASON = "stale_reason"  # 久未跟进原因
 
 
+NOT_A_TOUCH_NOTE_KINDS: frozenset[str] = frozenset(
+    {NoteKind.SUPERVISION.value, NoteKind.REASON_REQUEST.value, NoteKind.STALE_REASON.value}
+)
+"""Notes that are not following a project up: the supervisor's 督办意见 and 请说明原因, and the owner's
+久未跟进原因. They appear in the timeline but leave ``last_entry_at`` (and so 'stale') unchanged."""
+
+
 class EventKind(_Labelled):
     STAGE = "stage"
     STATUS = "status"

@@ -340,22 +340,3 @@ def states_at(store: Store, projects: list[ProjectFacts], moment: datetime) -> d
             status = p.status
         out[p.id] = StateAt(stage, status)
     return out
-
-
-def last_entries_at(store: Store, moment: datetime) -> dict[str, datetime]:
-    """Each project's last timeline entry at or before ``moment`` (visits, follow-ups, stage events, service
-    items, notes — the same entries that set ``last_entry_at``)."""
-    from zsfield.domain.types import UTCDateTime
-
-    cut = UTCDateTime().process_bind_param(moment, None)
-    sql = """
-    SELECT project_id, max(at) FROM (
-      SELECT project_id, occurred_at AS at FROM visit WHERE deleted = 0 AND project_id IS NOT NULL
-      UNION ALL SELECT project_id, created_at FROM follow_up WHERE deleted = 0 AND project_id IS NOT NULL
-      UNION ALL SELECT project_id, at FROM stage_event WHERE deleted = 0
-      UNION ALL SELECT project_id, created_at FROM service_item WHERE deleted = 0
-      UNION ALL SELECT project_id, at FROM note WHERE deleted = 0 AND project_id IS NOT NULL
-    ) WHERE at <= :cut GROUP BY project_id
-    """
-    with store.engine.connect() as conn:
-        return {r[0]: _dt(r[1]) for r in conn.execute(text(sql), {"cut": cut})}  # type: ignore[misc]

@@ -28,7 +28,7 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy import text
 
-from zsfield.domain.enums import MilestoneKind, NoteKind, ProjectStatus, Stage
+from zsfield.domain.enums import NOT_A_TOUCH_NOTE_KINDS, MilestoneKind, NoteKind, ProjectStatus, Stage
 from zsfield.domain.models import Note
 from zsfield.domain.types import UTCDateTime
 from zsfield.reports import ZONE_TZ
@@ -42,8 +42,9 @@ from zsfield.store.writer import Writer
 _UTC = UTCDateTime()
 T = TypeVar("T")
 
-NOT_A_TOUCH = (NoteKind.SUPERVISION.value, NoteKind.REASON_REQUEST.value, NoteKind.STALE_REASON.value)
-"""Note kinds that do not count as following a project up (see the module doc)."""
+NOT_A_TOUCH = tuple(sorted(NOT_A_TOUCH_NOTE_KINDS))
+"""Note kinds that do not count as following a project up (see the module doc); the same rule keeps
+``project.last_entry_at``, so the stale filter of the project list and this module agree."""
 CLOSED = (ProjectStatus.LOST.value, ProjectStatus.ABANDONED.value)
 
 
@@ -56,7 +57,8 @@ def page_of(rows: Sequence[T], offset: int, limit: int) -> Page[T]:
     return Page(list(rows[offset : offset + limit]), len(rows), offset, limit)
 
 
-_TOUCH_CTE = """
+_NOT_A_TOUCH_SQL = ", ".join(f"'{k}'" for k in NOT_A_TOUCH)
+_TOUCH_CTE = f"""
 WITH touch AS (
   SELECT project_id, max(at) AS last_at FROM (
     SELECT project_id, occurred_at AS at FROM visit WHERE deleted = 0 AND project_id IS NOT NULL
@@ -66,7 +68,7 @@ WITH touch AS (
     UNION ALL SELECT project_id, at FROM stage_event WHERE deleted = 0
     UNION ALL SELECT project_id, created_at FROM service_item WHERE deleted = 0
     UNION ALL SELECT project_id, at FROM note WHERE deleted = 0 AND project_id IS NOT NULL
-              AND kind NOT IN ('supervision', 'reason_request', 'stale_reason')
+              AND kind NOT IN ({_NOT_A_TOUCH_SQL})
   ) WHERE at < :cut GROUP BY project_id
 )
 """

@@ -16,6 +16,7 @@ from sqlalchemy import JSON
 from sqlmodel import Session
 
 from zsfield.domain.codec import encode_field, encode_record, field_names
+from zsfield.domain.enums import NOT_A_TOUCH_NOTE_KINDS
 from zsfield.domain.models import ENTITIES, TIMELINE_ENTITIES, Project, Record
 from zsfield.domain.types import UTCDateTime, as_utc, utcnow
 from zsfield.protocol import SCHEMA_VERSION  # the wire schema every outbox op records (one home: protocol.py)
@@ -49,7 +50,10 @@ def derive_project(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def entry_time(entity: str, values: dict[str, Any]) -> Any:
-    """The moment a timeline entry counts for 'last touched' (its own time, else its creation)."""
+    """The moment a timeline entry counts for 'last touched' (its own time, else its creation); None for an
+    entry that is not a touch (a supervision note, a reason asked or given: see NOT_A_TOUCH_NOTE_KINDS)."""
+    if entity == "note" and values.get("kind") in NOT_A_TOUCH_NOTE_KINDS:
+        return None
     for key in ("occurred_at", "at", "created_at"):
         if values.get(key) is not None:
             return values[key]
@@ -115,6 +119,7 @@ class Writer:
             owners = {
                 "project_id": getattr(obj, "project_id", None),
                 "lead_id": getattr(obj, "lead_id", None),
+                "kind": getattr(obj, "kind", None),
             }
             self._touch_for(entity, {**owners, "at": _UTC.process_bind_param(self.now, None)})
         return changed
@@ -169,7 +174,7 @@ class Writer:
                 fields = {k: v for k, v in row.items() if k != "id" and k not in cls.__local_fields__}
                 self._append(entity, row["id"], "insert", fields, 0)
         if entity in TIMELINE_ENTITIES:
-            self._touch_rows(rows)
+            self._touch_rows(entity, rows)
         return len(rows)
 
     # --- bookkeeping ---------------------------------------------------------------------------------------
@@ -221,10 +226,12 @@ class Writer:
                 if prev is None or when > prev:
                     self._touched[(table, target)] = when
 
-    def _touch_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+    def _touch_rows(self, entity: str, rows: Sequence[dict[str, Any]]) -> None:
         """:meth:`_touch_for` of many timeline rows (the same rule, in one tight loop)."""
         touched = self._touched
         for row in rows:
+            if entity == "note" and row.get("kind") in NOT_A_TOUCH_NOTE_KINDS:
+                continue
             when = row.get("occurred_at")
             if when is None:
                 when = row.get("at")
