@@ -373,3 +373,20 @@ def test_from_lead_to_targets_reached_through_the_actions(store: Store) -> None:
     # every one of those writes queued its op
     ops = store.scalar("SELECT count(*) FROM outbox WHERE entity = 'stage_event' AND op = 'insert'")
     assert ops == len(events)
+
+
+def test_refusal_separators_follow_the_current_language() -> None:
+    from zsfield.domain.problems import DomainError, Problem
+    from zsfield.i18n import current_language, set_language
+
+    before = current_language()
+    err = DomainError(
+        [Problem("flow.missing_field", {"field": "a"}), Problem("flow.missing_field", {"field": "b"})]
+    )
+    try:
+        set_language("zh")
+        assert "；" in err.message()
+        set_language("en")
+        assert "; " in err.message() and "；" not in err.message()
+    finally:
+        set_language(before)

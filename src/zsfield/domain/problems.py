@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from zsfield.i18n import t
+from zsfield.i18n import current_language, normalise_lang, t
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,13 @@ class DomainError(ValueError):
         super().__init__(self.message("zh") + " / " + self.message("en"))
 
     def message(self, lang: str | None = None) -> str:
+        lang = (normalise_lang(lang) if lang else None) or current_language()
         parts = [p.message(lang) for p in self.problems]
-        sep = "；" if (lang or "") == "zh" else "; "
+        sep = "；" if lang == "zh" else "; "
         body = sep.join(parts)
         if self.headline is None:
             return body
-        return self.headline.message(lang) + ("：" if (lang or "") == "zh" else ": ") + body
+        return self.headline.message(lang) + ("：" if lang == "zh" else ": ") + body
 
     @property
     def fields(self) -> list[str]:
