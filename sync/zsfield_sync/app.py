@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zsfield import __version__, protocol
 from zsfield.protocol import ConflictList, ErrorBody, Health, PullResponse, PushRequest, PushResponse, WhoAmI
-from zsfield_sync import service
+from zsfield_sync import service, validate
 from zsfield_sync.auth import Actor, ApiError, authenticate
 from zsfield_sync.storage import get_epoch, read_tx
 
@@ -34,7 +34,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         403: "the client id belongs to another officer",
         409: "a gap or a reused number in client_seq, or a client schema newer than the server's",
         413: "the body is larger than 1 MiB",
-        422: "a malformed request",
+        422: "a malformed request (`invalid_request`), or ops whose values the domain refuses "
+        "(`invalid_op`: negative or non-numeric amounts, implausible timestamps, over-long text, invalid stage "
+        "moves); nothing is applied",
         426: "the client's schema is too old: update zsfield",
         503: "the database is busy or unavailable: retry with backoff",
     }.items()
@@ -169,6 +171,10 @@ def create_app(engine: Engine) -> FastAPI:
         summary="Apply a batch of outbox ops (≤ 500 ops, ≤ 1 MiB) in one transaction",
     )
     def push(req: PushRequest, actor: Officer) -> PushResponse:
+        service.check_schema(req.schema_version)
+        for op in req.ops:
+            service.check_schema(op.schema_version)
+        validate.check_push(engine, req)  # the domain's rules, before anything is applied
         return service.push(engine, actor, req)
 
     @app.get(
