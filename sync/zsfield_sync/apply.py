@@ -21,20 +21,22 @@ Rules (DESIGN: sync protocol):
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import JSON, select, update
 
 from zsfield import protocol
-from zsfield.domain.codec import WireError, decode_field, encode_field, field_names
+from zsfield.domain.codec import WireError, _columns, decode_field, encode_field, field_names
 from zsfield.domain.models import APPEND_ONLY, ENTITIES, SHARED_ENTITIES, wire_fields
-from zsfield.protocol import FieldConflict, Op, OpResult, RecordState
+from zsfield.domain.types import DecimalText, EnumText, ISODate, UTCDateTime
+from zsfield.protocol import Op
 from zsfield_sync.auth import Actor
-from zsfield_sync.storage import WriteTx, conflicts, now_text, op_log, records
+from zsfield_sync.storage import WriteTx, conflicts, execute_many, now_text, records
 
 SHARED_READ = SHARED_ENTITIES | {"target"}
 """Readable by every officer: the organisation, the company index, and the targets (赛马 is public)."""
@@ -61,35 +63,104 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-@dataclass
+Result = dict[str, Any]
+"""An :class:`~zsfield.protocol.OpResult` as a plain dict (same keys, same order): a push of thousands of ops
+builds, logs and returns its results without a pydantic model per op."""
+
+
+def op_result(
+    client_seq: int,
+    op_id: str,
+    status: str,
+    *,
+    version: int | None = None,
+    server_seq: int | None = None,
+    conflicts: list[dict[str, Any]] | None = None,
+    code: str | None = None,
+    message: str | None = None,
+    record: dict[str, Any] | None = None,
+    replayed: bool = False,
+) -> Result:
+    return {
+        "client_seq": client_seq,
+        "op_id": op_id,
+        "status": status,
+        "version": version,
+        "server_seq": server_seq,
+        "conflicts": [] if conflicts is None else conflicts,
+        "code": code,
+        "message": message,
+        "record": record,
+        "replayed": replayed,
+    }
+
+
+def log_text(result: Result) -> str:
+    """The op log's copy of a result: everything but the record (a replay adds the record as it is then)."""
+    return dumps({k: v for k, v in result.items() if k != "record"})
+
+
 class Rec:
-    entity: str
-    id: str
-    version: int
-    scope: str
-    parent_id: str | None
-    deleted: bool
-    data: dict[str, Any]
-    fv: dict[str, list[Any]]
-    server_seq: int
-    created_by: str | None
-    updated_at: str
-    new: bool = False
-    dirty: bool = False
+    """A record of the generic store, as the batch sees and changes it. ``data`` and ``fv`` (the JSON columns)
+    are decoded on first use: most records a batch loads are parents, read only for their scope."""
+
+    __slots__ = (
+        "entity", "id", "version", "scope", "parent_id", "deleted", "server_seq", "created_by", "updated_at",
+        "new", "dirty", "_data", "_fv", "_data_text", "_fv_text",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        entity: str,
+        id: str,  # noqa: A002 - the record's id, as the column is named
+        version: int,
+        scope: str,
+        parent_id: str | None,
+        deleted: bool,
+        data: dict[str, Any] | None = None,
+        fv: dict[str, list[Any]] | None = None,
+        server_seq: int,
+        created_by: str | None,
+        updated_at: str,
+        new: bool = False,
+        dirty: bool = False,
+        data_text: str | None = None,
+        fv_text: str | None = None,
+    ) -> None:
+        self.entity, self.id, self.version, self.scope = entity, id, version, scope
+        self.parent_id, self.deleted, self.server_seq = parent_id, deleted, server_seq
+        self.created_by, self.updated_at, self.new, self.dirty = created_by, updated_at, new, dirty
+        self._data, self._fv = data, fv
+        self._data_text, self._fv_text = data_text, fv_text
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = orjson.loads(self._data_text) if self._data_text else {}
+        return self._data
+
+    @property
+    def fv(self) -> dict[str, list[Any]]:
+        if self._fv is None:
+            self._fv = orjson.loads(self._fv_text) if self._fv_text else {}
+        return self._fv
 
     def changed_at(self, name: str) -> list[Any] | None:
         """[version, client] of the last change of field ``name`` (its creation when never changed since)."""
         return self.fv.get(name) or self.fv.get(CREATED)
 
-    def state(self) -> RecordState:
-        return RecordState(
-            entity=self.entity,
-            id=self.id,
-            version=self.version,
-            deleted=self.deleted,
-            server_seq=self.server_seq,
-            data=self.data,
-        )
+    def state(self) -> dict[str, Any]:
+        """The record as a :class:`~zsfield.protocol.RecordState` dict (a snapshot: later ops of the batch
+        replace values in ``data``, never change them in place)."""
+        return {
+            "entity": self.entity,
+            "id": self.id,
+            "version": self.version,
+            "deleted": self.deleted,
+            "server_seq": self.server_seq,
+            "data": dict(self.data),
+        }
 
     def row(self) -> dict[str, Any]:
         return {
@@ -115,8 +186,8 @@ def rec_from_row(row: Any) -> Rec:
         scope=row.scope,
         parent_id=row.parent_id,
         deleted=bool(row.deleted),
-        data=orjson.loads(row.data),
-        fv=orjson.loads(row.field_versions),
+        data_text=row.data,
+        fv_text=row.field_versions,
         server_seq=row.server_seq,
         created_by=row.created_by,
         updated_at=row.updated_at,
@@ -151,16 +222,91 @@ def entity_columns(entity: str) -> tuple[dict[str, Any], frozenset[str], frozens
     return defaults, frozenset(required), frozenset(not_null)
 
 
+def _slow_normalise(entity: str, name: str, value: Any) -> Any:
+    """The reference rule: decode the wire value against its column, encode it back (or :class:`Refused`)."""
+    try:
+        return encode_field(entity, name, decode_field(entity, name, value))
+    except WireError as exc:
+        raise Refused(protocol.REJECT_INVALID, str(exc)) from exc
+    except Exception as exc:  # any other failure of a bad value is the op's fault, never a 500
+        raise Refused(protocol.REJECT_INVALID, f"{entity}.{name}: {exc}") from exc
+
+
+@cache
+def _normaliser(entity: str, name: str) -> Callable[[Any], Any]:
+    """``value -> encode_field(decode_field(value))`` for one field, without the generic dispatch: a push of
+    thousands of ops normalises tens of thousands of values. For every value it accepts it returns exactly what
+    the reference rule returns; anything else (a bad value, an unusual type, an unknown field) goes through the
+    reference rule, so the refusals and their messages are the same."""
+
+    def slow(value: Any) -> Any:
+        return _slow_normalise(entity, name, value)
+
+    columns = _columns(entity)
+    if name not in columns:
+        return slow
+    col_type = columns[name]
+    if isinstance(col_type, UTCDateTime | ISODate):
+        # bind(result(bind(v))) == bind(v): the column form is already canonical (ISO text in UTC / a date)
+        bind = col_type.process_bind_param
+
+        def norm_time(value: Any) -> Any:
+            if type(value) is str:
+                try:
+                    return bind(value, None)
+                except Exception:
+                    return slow(value)
+            return None if value is None else slow(value)
+
+        return norm_time
+    if isinstance(col_type, DecimalText):
+        bind_d, result_d = col_type.process_bind_param, col_type.process_result_value
+
+        def norm_decimal(value: Any) -> Any:
+            if type(value) is str or type(value) is int:
+                try:
+                    return bind_d(result_d(bind_d(value, None), None), None)
+                except Exception:
+                    return slow(value)
+            return None if value is None else slow(value)
+
+        return norm_decimal
+    if isinstance(col_type, EnumText):
+        codes = frozenset(m.value for m in col_type.enum_cls if isinstance(m.value, str))
+
+        def norm_enum(value: Any) -> Any:
+            if type(value) is str and value in codes:
+                return value
+            return None if value is None else slow(value)
+
+        return norm_enum
+    if isinstance(col_type, JSON):
+        kinds: tuple[type, ...] = (list, dict)
+    else:
+        try:
+            py = col_type.python_type
+        except NotImplementedError:
+            py = object
+        if py is object:  # SQLModel's AutoString
+            py = str
+        if py not in (str, bool, int):
+            return slow
+        kinds = (py,)
+    length = getattr(col_type, "length", None) if kinds == (str,) else None
+
+    def norm_plain(value: Any) -> Any:
+        if type(value) in kinds and (length is None or len(value) <= length):
+            return value
+        return None if value is None else slow(value)
+
+    return norm_plain
+
+
 def normalise(entity: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Wire values checked against their columns and brought to the stored form (or :class:`Refused`)."""
     out: dict[str, Any] = {}
     for name, value in fields.items():
-        try:
-            out[name] = encode_field(entity, name, decode_field(entity, name, value))
-        except WireError as exc:
-            raise Refused(protocol.REJECT_INVALID, str(exc)) from exc
-        except (ValueError, TypeError, ArithmeticError) as exc:
-            raise Refused(protocol.REJECT_INVALID, f"{entity}.{name}: {exc}") from exc
+        out[name] = _normaliser(entity, name)(value)
     _, _, not_null = entity_columns(entity)
     for name, value in out.items():
         if value is None and name in not_null:
@@ -190,7 +336,7 @@ class BatchApplier:
     now: str = field(default_factory=now_text)
     cache: dict[tuple[str, str], Rec] = field(default_factory=dict)
     conflict_rows: list[dict[str, Any]] = field(default_factory=list)
-    log_rows: list[dict[str, Any]] = field(default_factory=list)
+    log_rows: list[tuple[Any, ...]] = field(default_factory=list)
     cascades: dict[str, str] = field(default_factory=dict)
     absent: set[tuple[str, str]] = field(default_factory=set)
 
@@ -241,7 +387,7 @@ class BatchApplier:
 
     # --- one op -------------------------------------------------------------------------------------------
 
-    def apply(self, op: Op) -> OpResult:
+    def apply(self, op: Op) -> Result:
         try:
             if op.op == "void":
                 raise Refused(
@@ -260,39 +406,24 @@ class BatchApplier:
                 else:
                     result = self._delete(op)
         except Refused as exc:
-            result = OpResult(
-                client_seq=op.client_seq,
-                op_id=op.op_id,
-                status="rejected",
-                code=exc.code,
-                message=exc.message,
-            )
-        self.log_rows.append(
-            {
-                "client_id": self.client_id,
-                "client_seq": op.client_seq,
-                "op_id": op.op_id,
-                "result": result.model_dump_json(exclude={"record"}),
-                "created_at": self.now,
-            }
-        )
+            result = op_result(op.client_seq, op.op_id, "rejected", code=exc.code, message=exc.message)
+        self.log_rows.append((self.client_id, op.client_seq, op.op_id, log_text(result), self.now))
         return result
 
     def _result(
-        self, op: Op, rec: Rec, conflicts_: list[FieldConflict], applied: bool, fresh: bool = False
-    ) -> OpResult:
-        status = "applied" if applied or not conflicts_ else "conflict"
-        return OpResult(
-            client_seq=op.client_seq,
-            op_id=op.op_id,
-            status=status,
+        self, op: Op, rec: Rec, conflicts_: list[dict[str, Any]], applied: bool, fresh: bool = False
+    ) -> Result:
+        return op_result(
+            op.client_seq,
+            op.op_id,
+            "applied" if applied or not conflicts_ else "conflict",
             version=rec.version,
             server_seq=rec.server_seq,
             conflicts=conflicts_,
             record=None if fresh else rec.state(),
         )
 
-    def _insert(self, op: Op) -> OpResult:
+    def _insert(self, op: Op) -> Result:
         entity = op.entity
         fields = dict(op.fields)
         if fields.pop("id", op.entity_id) != op.entity_id:
@@ -340,7 +471,7 @@ class BatchApplier:
         self.cache[(entity, op.entity_id)] = rec
         return self._result(op, rec, [], applied=True, fresh=True)
 
-    def _update(self, op: Op, fields: dict[str, Any], base_version: int) -> OpResult:
+    def _update(self, op: Op, fields: dict[str, Any], base_version: int) -> Result:
         entity = op.entity
         rec = self.load(entity, op.entity_id)
         if rec is None:
@@ -358,7 +489,7 @@ class BatchApplier:
         merged = {**rec.data, **values}
         new_scope, _ = self._scope_for(entity, merged, rec)
         self._authorise(entity, "update", rec, new_scope, values)
-        found: list[FieldConflict] = []
+        found: list[dict[str, Any]] = []
         if rec.deleted:
             deleted_at = rec.fv.get("deleted", [rec.version, None])  # a tombstone always records its version
             if not restore or self._changed_by_other(deleted_at, base_version):
@@ -391,7 +522,7 @@ class BatchApplier:
             self._touch(rec)
         return self._result(op, rec, found, applied=bool(applied))
 
-    def _delete(self, op: Op) -> OpResult:
+    def _delete(self, op: Op) -> Result:
         rec = self.load(op.entity, op.entity_id)
         if rec is None:
             raise Refused(protocol.REJECT_NOT_FOUND, f"{op.entity} {op.entity_id} is not on the server")
@@ -412,7 +543,7 @@ class BatchApplier:
         self._touch(rec)
         return self._result(op, rec, [], applied=True)
 
-    def _resolve(self, op: Op) -> OpResult:
+    def _resolve(self, op: Op) -> Result:
         conflict_id = op.fields.get("conflict_id")
         resolution = op.fields.get("resolution")
         if not isinstance(conflict_id, str) or resolution not in ("mine", "theirs", "edited"):
@@ -435,7 +566,7 @@ class BatchApplier:
             pending.update(
                 resolved=True, resolution=resolution, resolved_by=self.actor.id, resolved_at=self.now
             )
-        return OpResult(client_seq=op.client_seq, op_id=op.op_id, status="applied")
+        return op_result(op.client_seq, op.op_id, "applied")
 
     # --- helpers ------------------------------------------------------------------------------------------
 
@@ -444,25 +575,26 @@ class BatchApplier:
 
     def _conflict(
         self, op: Op, rec: Rec, name: str, mine: Any, theirs: Any, base_version: int | None = None
-    ) -> FieldConflict:
-        conflict = FieldConflict(
-            conflict_id=str(uuid.uuid4()),
-            field=name,
-            mine=mine,
-            theirs=theirs,
-            base_version=op.base_version if base_version is None else base_version,
-            server_version=rec.version,
-        )
+    ) -> dict[str, Any]:
+        """A :class:`~zsfield.protocol.FieldConflict` (as a dict), also kept for the server's conflict log."""
+        conflict = {
+            "conflict_id": str(uuid.uuid4()),
+            "field": name,
+            "mine": mine,
+            "theirs": theirs,
+            "base_version": op.base_version if base_version is None else base_version,
+            "server_version": rec.version,
+        }
         self.conflict_rows.append(
             {
-                "id": conflict.conflict_id,
+                "id": conflict["conflict_id"],
                 "entity": rec.entity,
                 "entity_id": rec.id,
                 "field": name,
                 "mine": dumps(mine),
                 "theirs": dumps(theirs),
-                "base_version": conflict.base_version,
-                "server_version": conflict.server_version,
+                "base_version": conflict["base_version"],
+                "server_version": conflict["server_version"],
                 "officer_id": self.actor.id,
                 "client_id": self.client_id,
                 "client_seq": op.client_seq,
@@ -532,36 +664,34 @@ class BatchApplier:
     # --- the end of the batch -----------------------------------------------------------------------------
 
     def finish(self) -> None:
+        """Write the batch: new records, changed records (in ``server_seq`` order), cascades, the conflict log
+        and the op log — a few bulk statements, whatever the batch size."""
         conn = self.tx.conn
-        new = [r.row() for r in self.cache.values() if r.new]
+        new = [r for r in self.cache.values() if r.new]
         changed = [r for r in self.cache.values() if r.dirty and not r.new]
         if new:
-            conn.execute(records.insert(), new)
+            execute_many(
+                conn,
+                "INSERT INTO records (entity, id, version, scope, parent_id, deleted, data, field_versions, "
+                "server_seq, created_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (r.entity, r.id, r.version, r.scope, r.parent_id, r.deleted, dumps(r.data), dumps(r.fv),
+                     r.server_seq, r.created_by, r.updated_at)
+                    for r in new
+                ],
+            )  # fmt: skip
         if changed:
-            from sqlalchemy import bindparam
-
-            stmt = (
-                update(records)
-                .where(records.c.entity == bindparam("k_entity"), records.c.id == bindparam("k_id"))
-                .values(
-                    version=bindparam("version"),
-                    scope=bindparam("scope"),
-                    parent_id=bindparam("parent_id"),
-                    deleted=bindparam("deleted"),
-                    data=bindparam("data"),
-                    field_versions=bindparam("field_versions"),
-                    server_seq=bindparam("server_seq"),
-                    updated_at=bindparam("updated_at"),
-                )
-            )
             # server_seq is unique: move every changed row to its new number in increasing order
-            rows = []
-            for r in sorted(changed, key=lambda r: r.server_seq):
-                row = r.row()
-                row["k_entity"], row["k_id"] = row.pop("entity"), row.pop("id")
-                row.pop("created_by")
-                rows.append(row)
-            conn.execute(stmt, rows)
+            execute_many(
+                conn,
+                "UPDATE records SET version = ?, scope = ?, parent_id = ?, deleted = ?, data = ?, "
+                "field_versions = ?, server_seq = ?, updated_at = ? WHERE entity = ? AND id = ?",
+                [
+                    (r.version, r.scope, r.parent_id, r.deleted, dumps(r.data), dumps(r.fv), r.server_seq,
+                     r.updated_at, r.entity, r.id)
+                    for r in sorted(changed, key=lambda r: r.server_seq)
+                ],
+            )  # fmt: skip
         for parent_id, scope in self.cascades.items():
             children = conn.execute(
                 select(records.c.entity, records.c.id).where(
@@ -577,4 +707,8 @@ class BatchApplier:
         if self.conflict_rows:
             conn.execute(conflicts.insert(), self.conflict_rows)
         if self.log_rows:
-            conn.execute(op_log.insert(), self.log_rows)
+            execute_many(
+                conn,
+                "INSERT INTO op_log (client_id, client_seq, op_id, result, created_at) VALUES (?, ?, ?, ?, ?)",
+                self.log_rows,
+            )

@@ -9,20 +9,19 @@ import uuid
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, select, update
+from pydantic import ValidationError
+from sqlalchemy import Engine, select, text, update
 
 from zsfield import __version__, protocol
 from zsfield.protocol import (
     ConflictEntry,
     OfficerInfo,
-    OpResult,
     PullResponse,
     PushRequest,
     PushResponse,
-    RecordState,
     WhoAmI,
 )
-from zsfield_sync.apply import CREATED, SERVER_CLIENT, BatchApplier, Rec, dumps, rec_from_row
+from zsfield_sync.apply import CREATED, SERVER_CLIENT, BatchApplier, Rec, dumps, op_result, rec_from_row
 from zsfield_sync.auth import ROLES, Actor, ApiError, hash_token, new_token
 from zsfield_sync.storage import (
     WriteTx,
@@ -60,8 +59,9 @@ def check_schema(version: int) -> None:
         )
 
 
-def push(engine: Engine, actor: Actor, req: PushRequest) -> PushResponse:
-    """Apply a batch: replay ops already seen, apply ``last_seq + 1`` onwards, refuse a gap; one transaction."""
+def push_reply(engine: Engine, actor: Actor, req: PushRequest) -> dict[str, Any]:
+    """Apply a batch: replay ops already seen, apply ``last_seq + 1`` onwards, refuse a gap; one transaction.
+    Returns the :class:`~zsfield.protocol.PushResponse` as a plain dict (ready for ``orjson.dumps``)."""
     check_schema(req.schema_version)
     for op in req.ops:
         check_schema(op.schema_version)
@@ -106,7 +106,7 @@ def push(engine: Engine, actor: Actor, req: PushRequest) -> PushResponse:
             stored = {
                 int(r.client_seq): r
                 for r in conn.execute(
-                    select(op_log).where(
+                    select(op_log.c.client_seq, op_log.c.op_id, op_log.c.result).where(
                         op_log.c.client_id == req.client_id,
                         op_log.c.client_seq >= seen[0],
                         op_log.c.client_seq <= seen[-1],
@@ -115,8 +115,8 @@ def push(engine: Engine, actor: Actor, req: PushRequest) -> PushResponse:
             }
         applier = BatchApplier(tx, actor, req.client_id, now=now)
         applier.prefetch([op for op in req.ops if op.client_seq > last])
-        results: list[OpResult] = []
-        replayed: list[OpResult] = []
+        results: list[dict[str, Any]] = []
+        replayed: list[dict[str, Any]] = []
         for op in req.ops:
             if op.client_seq <= last:
                 old = stored.get(op.client_seq)
@@ -127,8 +127,8 @@ def push(engine: Engine, actor: Actor, req: PushRequest) -> PushResponse:
                         f"Sequence number {op.client_seq} of this client was already used by another change: "
                         "this database was probably restored from a backup or copied. Nothing was applied.",
                     )
-                result = OpResult.model_validate_json(old.result)
-                result.replayed = True
+                result = {**op_result(op.client_seq, op.op_id, "applied"), **orjson.loads(old.result)}
+                result["replayed"] = True
                 results.append(result)
                 replayed.append(result)
             else:
@@ -136,55 +136,112 @@ def push(engine: Engine, actor: Actor, req: PushRequest) -> PushResponse:
                 last = op.client_seq
         applier.finish()
         for result in replayed:
-            op = req.ops[result.client_seq - req.ops[0].client_seq]
-            if result.status != "rejected" and op.op in ("insert", "update", "delete"):
+            op = req.ops[result["client_seq"] - req.ops[0].client_seq]
+            if result["status"] != "rejected" and op.op in ("insert", "update", "delete"):
                 rec = applier.load(op.entity, op.entity_id) if op.entity else None
-                result.record = rec.state() if rec is not None else None
+                result["record"] = rec.state() if rec is not None else None
         conn.execute(
             update(clients)
             .where(clients.c.client_id == req.client_id)
             .values(last_seq=last, last_seen_at=now)
         )
         epoch = get_epoch(conn)
-    return PushResponse(client_id=req.client_id, last_seq=last, epoch=epoch, results=results)
+    return {"client_id": req.client_id, "last_seq": last, "epoch": epoch, "results": results}
+
+
+def push(engine: Engine, actor: Actor, req: PushRequest) -> PushResponse:
+    """:func:`push_reply` as a :class:`~zsfield.protocol.PushResponse`."""
+    return PushResponse.model_validate(push_reply(engine, actor, req))
+
+
+def push_json(engine: Engine, actor: Actor, req: PushRequest) -> bytes:
+    """:func:`push_reply` as the JSON body of the HTTP reply."""
+    return orjson.dumps(push_reply(engine, actor, req))
+
+
+def parse_push(body: bytes) -> PushRequest:
+    """A push body: parsed by orjson, validated by pydantic once for the whole batch. Raises
+    :class:`pydantic.ValidationError` (the app answers 422)."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError.from_exception_data(
+            "PushRequest",
+            [{"type": "json_invalid", "loc": (), "input": body[:100], "ctx": {"error": str(exc)}}],
+        ) from None
+    return PushRequest.model_validate(data)
 
 
 # --- pull ---------------------------------------------------------------------------------------------------
 
 
-def pull(engine: Engine, actor: Actor, since: int, limit: int) -> PullResponse:
+_PULL_COLUMNS = "entity, id, version, deleted, data, server_seq"
+
+
+def _pull_rows(conn: Any, actor: Actor, since: int, n: int) -> list[Any]:
+    """The first ``n`` readable records after ``since`` in ``server_seq`` order, in one statement (one
+    snapshot). Index-backed: a supervisor walks ``ix_records_server_seq``; an officer one range of
+    ``ix_records_scope_seq`` per scope it reads (shared, own team), each already in order and cut at ``n``."""
+    if actor.is_supervisor:
+        sql = f"SELECT {_PULL_COLUMNS} FROM records WHERE server_seq > :since ORDER BY server_seq LIMIT :n"
+        return conn.execute(text(sql), {"since": since, "n": n}).all()
+    scopes = list(dict.fromkeys(["*", actor.team_id or "*"]))
+    parts = [
+        f"SELECT * FROM (SELECT {_PULL_COLUMNS} FROM records WHERE scope = :s{i} AND server_seq > :since "
+        f"ORDER BY server_seq LIMIT :n) AS p{i}"
+        for i in range(len(scopes))
+    ]
+    sql = " UNION ALL ".join(parts) + " ORDER BY server_seq LIMIT :n"
+    params: dict[str, Any] = {"since": since, "n": n, **{f"s{i}": v for i, v in enumerate(scopes)}}
+    return conn.execute(text(sql), params).all()
+
+
+def pull_page(engine: Engine, actor: Actor, since: int, limit: int) -> dict[str, Any]:
     """Changes after ``since`` in ``server_seq`` order that ``actor`` may read (shared + own team; all for a
-    supervisor), at most ``limit`` and about :data:`~zsfield.protocol.MAX_PULL_BYTES`."""
+    supervisor), at most ``limit`` and about :data:`~zsfield.protocol.MAX_PULL_BYTES`: the
+    :class:`~zsfield.protocol.PullResponse` as a dict whose records' ``data`` is the stored JSON text as it is
+    (an :class:`orjson.Fragment`: never decoded and encoded again on the way out)."""
     limit = max(1, min(limit, protocol.MAX_PULL_LIMIT))
     with read_tx(engine) as conn:
-        query = select(records).where(records.c.server_seq > since)
-        if not actor.is_supervisor:
-            query = query.where(records.c.scope.in_(["*", actor.team_id or "*"]))
-        rows = conn.execute(query.order_by(records.c.server_seq).limit(limit + 1)).all()
+        rows = _pull_rows(conn, actor, since, limit + 1)
         epoch = get_epoch(conn)
         head = get_head(conn)
-    changes: list[RecordState] = []
+    changes: list[dict[str, Any]] = []
     size = 0
     has_more = len(rows) > limit
-    for row in rows[:limit]:
-        if changes and size + len(row.data) > protocol.MAX_PULL_BYTES:
+    for entity, record_id, version, deleted, data, server_seq in rows[:limit]:
+        if changes and size + len(data) > protocol.MAX_PULL_BYTES:
             has_more = True
             break
-        size += len(row.data) + 120
+        size += len(data) + 120
         changes.append(
-            RecordState(
-                entity=row.entity,
-                id=row.id,
-                version=row.version,
-                deleted=bool(row.deleted),
-                server_seq=row.server_seq,
-                data=orjson.loads(row.data),
-            )
+            {
+                "entity": entity,
+                "id": record_id,
+                "version": version,
+                "deleted": bool(deleted),
+                "server_seq": server_seq,
+                "data": orjson.Fragment(data),
+            }
         )
-    cursor = changes[-1].server_seq if changes else since
-    return PullResponse(
-        changes=changes, cursor=cursor, has_more=has_more, epoch=epoch, head=max(head, cursor)
-    )
+    cursor = changes[-1]["server_seq"] if changes else since
+    return {
+        "changes": changes,
+        "cursor": cursor,
+        "has_more": has_more,
+        "epoch": epoch,
+        "head": max(head, cursor),
+    }
+
+
+def pull(engine: Engine, actor: Actor, since: int, limit: int) -> PullResponse:
+    """:func:`pull_page` as a :class:`~zsfield.protocol.PullResponse`."""
+    return PullResponse.model_validate_json(pull_json(engine, actor, since, limit))
+
+
+def pull_json(engine: Engine, actor: Actor, since: int, limit: int) -> bytes:
+    """:func:`pull_page` as the JSON body of the HTTP reply."""
+    return orjson.dumps(pull_page(engine, actor, since, limit))
 
 
 # --- who am I, conflicts --------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -325,6 +326,19 @@ def read_tx(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+@cache
+def _driver_sql(paramstyle: str, sql: str) -> str:
+    return sql if paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+def execute_many(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """Run ``sql`` (``?`` placeholders, no ``?`` in literals) once per row of positional values, straight to the
+    driver (sqlite3 / psycopg ``executemany``, in the connection's transaction): a batch of thousands of rows
+    without SQLAlchemy's per-row parameter processing. Values must be plain (str, int, bool, None)."""
+    if rows:
+        conn.exec_driver_sql(_driver_sql(conn.dialect.paramstyle, sql), rows)
+
+
 def get_meta(conn: Connection, key: str) -> str | None:
     row = conn.execute(select(meta.c.value).where(meta.c.key == key)).first()
     return None if row is None else row[0]
@@ -391,6 +405,7 @@ __all__ = [
     "conflicts",
     "counter",
     "dump_tables",
+    "execute_many",
     "get_epoch",
     "get_head",
     "make_engine",
