@@ -237,6 +237,29 @@ def test_values_the_domain_refuses_refuse_the_whole_batch(server: ThreadedServer
         assert ok.status_code == 200 and [x["status"] for x in ok.json()["results"]] == ["applied"] * 3
 
 
+def test_a_base_version_no_record_can_have_is_refused(server: ThreadedServer) -> None:
+    """Found by fuzzing: on PostgreSQL an edit with base_version ≥ 2**31 meeting a tombstone was logged as a
+    conflict in a 32-bit column; the database refused it and the client was told to retry (503) for ever."""
+    token = server.add_officer("冯军", role="supervisor", team=None)
+    with client(server, token) as c:
+        cid, cid2, eid = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+        r = push(c, cid, [op(1, "company", {"name": "将删除"}, entity_id=eid),
+                          op(2, "company", {}, kind="delete", entity_id=eid, base_version=1)])  # fmt: skip
+        assert r.status_code == 200
+        before = snapshot(server)
+        for base in (2**31, 2**40, 2**53):
+            body = refused(push(c, cid2, [op(1, "company", {"name": "复活"}, kind="update", entity_id=eid,
+                                            base_version=base)]), 422, ERR_INVALID_OP)  # fmt: skip
+            assert body["errors"][0]["code"] == "bad_base_version"
+        assert snapshot(server) == before
+        r = push(
+            c,
+            cid2,
+            [op(1, "company", {"name": "复活"}, kind="update", entity_id=eid, base_version=2**31 - 1)],
+        )
+        assert r.status_code == 200 and r.json()["results"][0]["status"] == "conflict"
+
+
 # --- the stage flow --------------------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ nothing of the batch is applied. What is checked (see ``sync/README.md``, "Valid
 * **time**: timestamps (``created_at``, ``occurred_at``, ``at``…) lie between :data:`EARLIEST` and
   :data:`FUTURE_SLACK` after the server's clock; calendar dates between 1980 and :data:`DATE_YEARS_AHEAD`
   years from now.
+* **versions**: ``base_version`` is at most :data:`MAX_VERSION`.
 * **size**: no NUL character anywhere (PostgreSQL cannot store one); a text column holds at most its length,
   or :data:`MAX_TEXT_CHARS` where it has none; a JSON column at most :data:`MAX_TEXT_CHARS` when serialised;
   field names at most 60 characters.
@@ -76,6 +77,9 @@ MAX_FIELD_NAME = 60
 MAX_AMOUNT_CHARS = 40
 """An amount's decimal text fits the column (``DecimalText`` is ``String(40)``)."""
 MAX_ERRORS = 50
+MAX_VERSION = 2**31 - 1
+"""Record versions are 32-bit columns: a larger ``base_version`` names no version and cannot be logged in a
+conflict (PostgreSQL refused it, and the refusal looked like a busy database: a 503 retried for ever)."""
 
 # Requirements that live in child records (milestones, service items) are left to the laptop: the server
 # would judge them from records that may still be in flight.
@@ -420,6 +424,12 @@ def find_invalid(engine: Engine, req: PushRequest, *, now: datetime | None = Non
             found.append(
                 Invalid(op, None, "nul_character", "text cannot contain the NUL character (\\u0000)")
             )
+            continue
+        if op.base_version > MAX_VERSION:
+            found.append(
+                Invalid(op, None, "bad_base_version", f"base_version {op.base_version} is larger than any "
+                        f"version the server hands out (at most {MAX_VERSION})")
+            )  # fmt: skip
             continue
         long_names = [n for n in op.fields if len(n) > MAX_FIELD_NAME]
         if long_names:
