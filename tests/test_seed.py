@@ -408,6 +408,47 @@ def test_a_failed_seed_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Monkey
         conn.close()
 
 
+def _schema(path: Path) -> set[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return set(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall())
+    finally:
+        conn.close()
+
+
+def test_the_seeded_file_has_exactly_the_migrated_schema(seeded: tuple[Path, dict], tmp_path: Path) -> None:
+    # the seed builds the plain indexes after the rows, inside its transaction: the result is the migrated schema
+    migrated = tmp_path / "migrated.db"
+    Store.open(migrated).close()
+    assert _schema(seeded[0]) == _schema(migrated)
+    assert any(row[1] == "ix_project_stage_status" for row in _schema(seeded[0]))
+    conn = sqlite3.connect(seeded[0])
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        plan = conn.execute("EXPLAIN QUERY PLAN SELECT id FROM visit WHERE project_id = 'x'").fetchall()
+        assert "ix_visit_project_id" in str(plan)
+    finally:
+        conn.close()
+
+
+def test_a_failed_seed_keeps_the_indexes_of_an_existing_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zsfield.store.writer import Writer
+
+    existing = tmp_path / "existing.db"
+    Store.open(existing).close()
+    before = _schema(existing)
+
+    def failing(self: Writer, entity: str, rows: list) -> int:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Writer, "insert_rows", failing)
+    with pytest.raises(RuntimeError):
+        seed_database(existing, projects=5, today=TODAY)
+    assert _schema(existing) == before
+
+
 def test_rejects_a_project_count_below_one(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         seed_database(tmp_path / "none.db", projects=0)

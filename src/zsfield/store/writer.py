@@ -84,7 +84,7 @@ class Writer:
             for k, v in derive_project(obj.model_dump()).items():
                 setattr(obj, k, v)
         self.session.add(obj)
-        self.session.flush([obj])
+        self.session.flush()  # the session autoflushes: whatever else is pending would go at the next query
         wire = encode_record(obj)
         wire.pop("id", None)
         self._append(entity, obj.id, "insert", wire, obj.version)
@@ -113,7 +113,7 @@ class Writer:
             for k, v in derive_project(obj.model_dump()).items():
                 setattr(obj, k, v)
         self.session.add(obj)
-        self.session.flush([obj])
+        self.session.flush()  # the session autoflushes: whatever else is pending would go at the next query
         self._append(entity, obj.id, "update", changed, obj.version)
         if entity in TIMELINE_ENTITIES:
             owners = {
@@ -131,7 +131,7 @@ class Writer:
         obj.deleted = True
         obj.updated_at = self.now
         self.session.add(obj)
-        self.session.flush([obj])
+        self.session.flush()  # the session autoflushes: whatever else is pending would go at the next query
         self._append(obj.__entity__, obj.id, "delete", {}, obj.version)
 
     # --- many rows at once (seed, import, pull) ------------------------------------------------------------
