@@ -99,6 +99,7 @@ class ZsFieldApp(App[int]):
         self.store: Store | None = store
         self.store_error: str | None = None
         self._store_ready = threading.Event()
+        self._session_store: Store | None = None  # the store this app opened (its session marker is ours)
         self._start_mode = start_mode
         self.MODES = _available_modes()
         self.COMMANDS = App.COMMANDS | {ScreensProvider, RecordSearchProvider}
@@ -121,7 +122,10 @@ class ZsFieldApp(App[int]):
 
         try:
             if self.store is None:
-                self.store = Store.open(self.settings.db_path)
+                store = Store.open(self.settings.db_path)
+                store.begin_session()
+                self._session_store = store
+                self.store = store
             me = whoami(self.store)
             outbox = int(self.store.scalar("SELECT count(*) FROM outbox") or 0)
             last = self.store.get_state("last_sync_at") or ""
@@ -134,6 +138,13 @@ class ZsFieldApp(App[int]):
         self._store_ready.set()
         self.call_from_thread(self._set_identity, me, outbox, last, ok)
         self.post_message(self.StoreOpened())
+
+    def run(self, *args: Any, **kwargs: Any) -> int | None:
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            if self._session_store is not None:
+                self._session_store.end_session()
 
     def _set_identity(self, me: Me, outbox: int, last: str, ok: str | None) -> None:
         self.me = me

@@ -11,6 +11,7 @@ Use::
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,9 +35,27 @@ class Store:
         self._write_lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = True, migrate: bool = True) -> Store:
+    def open(
+        cls, path: str | Path, *, create: bool = True, migrate: bool = True, check: bool | None = None
+    ) -> Store:
+        """Open ``path`` (see :func:`~zsfield.store.engine.open_engine`). ``check``: run the full integrity
+        check of every page; None (the default) runs it only when the app's last session on this file did
+        not end cleanly (its session marker is still there, see :meth:`begin_session`)."""
         path = Path(path)
-        return cls(open_engine(path, create=create, migrate=migrate), path)
+        if check is None:
+            check = session_marker(path).exists()
+        return cls(open_engine(path, create=create, migrate=migrate, check=check), path)
+
+    def begin_session(self) -> None:
+        """Leave a marker beside the file while the app has it open: a crash leaves it behind, and the
+        next open then checks every page of the file (``PRAGMA quick_check``) before trusting it."""
+        with contextlib.suppress(OSError):
+            session_marker(self.path).touch()
+
+    def end_session(self) -> None:
+        """The app is closing cleanly: remove the marker of :meth:`begin_session`."""
+        with contextlib.suppress(OSError):
+            session_marker(self.path).unlink(missing_ok=True)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -95,6 +114,11 @@ class Store:
     def scalar(self, sql: str, **params: Any) -> Any:
         with self.engine.connect() as conn:
             return conn.execute(text(sql), params).scalar()
+
+
+def session_marker(path: Path) -> Path:
+    """The file that says an app session has ``path`` open (left behind by a crash)."""
+    return path.with_name(path.name + ".session")
 
 
 def set_state(conn: Any, key: str, value: str) -> None:

@@ -6,6 +6,7 @@ database from a newer zsfield is refused before anything is written to it.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -75,14 +76,66 @@ def translate_error(exc: BaseException, path: Path) -> StoreError | None:
     return None
 
 
-def open_engine(path: Path, *, create: bool = True, migrate: bool = True) -> Engine:
+def head_revision() -> str:
+    """The newest revision of the migrations shipped with this version, read from the migration files
+    themselves (no Alembic import: opening an up-to-date database must stay cheap)."""
+    global _HEAD
+    if _HEAD is None:
+        revisions: set[str] = set()
+        parents: set[str] = set()
+        for file in sorted((Path(__file__).parent / "migrations" / "versions").glob("*.py")):
+            source = file.read_text(encoding="utf-8")
+            rev = _REVISION.search(source)
+            if rev is None:
+                continue
+            revisions.add(rev.group(1))
+            down = _DOWN_REVISION.search(source)
+            if down is not None and down.group(1):
+                parents.add(down.group(1))
+        heads = revisions - parents
+        if len(heads) != 1:  # pragma: no cover - a broken release; let Alembic say what is wrong
+            from zsfield.store import migrate as migrations
+
+            _HEAD = migrations.head_revision()
+        else:
+            _HEAD = heads.pop()
+    return _HEAD
+
+
+_HEAD: str | None = None
+_REVISION = re.compile(r"^revision\s*=\s*[\"']([^\"']+)[\"']", re.M)
+_DOWN_REVISION = re.compile(r"^down_revision\s*=\s*(?:[\"']([^\"']*)[\"']|None)", re.M)
+
+
+def stored_revision(conn: Any) -> str | None:
+    """The schema revision written in the file (None for a database without Alembic's table)."""
+    has_table = conn.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+    ).first()
+    if has_table is None:
+        return None
+    row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+    return row[0] if row else None
+
+
+def integrity_problem(engine: Engine) -> str | None:
+    """``PRAGMA quick_check`` (seconds on a large file): None when the file is sound, else what is wrong."""
+    with engine.connect() as conn:
+        result = conn.exec_driver_sql("PRAGMA quick_check").scalar()
+    return None if result == "ok" else str(result)
+
+
+def open_engine(path: Path, *, create: bool = True, migrate: bool = True, check: bool = False) -> Engine:
     """Open (or create) the database at ``path`` and bring it to the current schema.
+
+    Every open reads the file's header, its schema and its revision (which fails on a damaged header or
+    schema); the full ``PRAGMA quick_check`` of every page runs only with ``check`` (after a session that did
+    not end cleanly, see :meth:`Store.open`) and before migrating, because on a large file it takes seconds.
+    Alembic itself is imported only when the revision differs from this version's head.
 
     Raises :class:`DatabaseMissing` when ``create`` is false and there is no file, :class:`DatabaseTooNew`
     for a file from a newer version, :class:`DatabaseCorrupt` for a damaged one, :class:`DatabaseLocked`.
     """
-    from zsfield.store import migrate as migrations
-
     path = Path(path)
     if not path.exists():
         if not create:
@@ -101,21 +154,29 @@ def open_engine(path: Path, *, create: bool = True, migrate: bool = True) -> Eng
     engine = make_engine(path)
     try:
         with engine.connect() as conn:
-            result = conn.exec_driver_sql("PRAGMA quick_check").scalar()
-            if result != "ok":
+            # reading the schema parses every table definition: a damaged header or schema fails here
+            conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+            revision = stored_revision(conn)
+        current = revision is not None and revision == head_revision()
+        if check or (migrate and not current and revision is not None):
+            problem = integrity_problem(engine)
+            if problem is not None:
                 raise DatabaseCorrupt(
-                    f"The database {path} failed its integrity check ({result}). It was left untouched. "
+                    f"The database {path} failed its integrity check ({problem}). It was left untouched. "
                     "Restore it from a backup (zsfield backup) or move it away and sync again."
                 )
-        state = migrations.check_revision(engine)
-        if state == "newer":
-            raise DatabaseTooNew(
-                f"The database {path} was written by a newer version of zsfield (schema "
-                f"{migrations.current_revision(engine)}). Update zsfield (pipx upgrade zsfield) to open it; "
-                "it was left untouched."
-            )
-        if migrate and state != "current":
-            migrations.upgrade(engine)
+        if not current:
+            from zsfield.store import migrate as migrations
+
+            state = migrations.check_revision(engine)
+            if state == "newer":
+                raise DatabaseTooNew(
+                    f"The database {path} was written by a newer version of zsfield (schema "
+                    f"{migrations.current_revision(engine)}). Update zsfield (pipx upgrade zsfield) to open "
+                    "it; it was left untouched."
+                )
+            if migrate and state != "current":
+                migrations.upgrade(engine)
     except (OperationalError, DatabaseError) as exc:
         engine.dispose()
         translated = translate_error(exc, path)

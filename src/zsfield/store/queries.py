@@ -6,7 +6,11 @@ frozen dataclasses, safe to hand from a worker thread to the UI. No Textual here
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import contextlib
+import itertools
+import json
+import operator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
@@ -75,6 +79,17 @@ class ProjectFilter:
     stale: bool = False
     overdue: bool = False
     include_closed: bool = True
+    ids: tuple[str, ...] | None = None
+    """The matches of ``text`` found by a :class:`ProjectTextIndex`, most recent first: a few thousand are
+    looked up by id instead of scanning the table with ``LIKE``; more than that, ``text`` is used."""
+
+    def only_text(self) -> bool:
+        """Nothing narrows the list but the text (the ids)."""
+        return replace(self, text="", ids=None) == ProjectFilter()
+
+
+_IDS_AT_MOST = 5000
+"""Above this many text matches, SQL walks the order's index with ``LIKE`` (it soon finds a page's worth)."""
 
 
 ProjectSort = Literal["updated", "name", "investment", "stage", "last_entry"]
@@ -96,12 +111,14 @@ class ProjectRow:
     band: str | None
     last_entry_at: datetime | None
     stage_since: datetime | None
+    sort_key: tuple[Any, str] = field(default=("", ""), compare=False, repr=False)
+    """(key, id) of this row in the order it was listed by: the next page starts after it (keyset paging)."""
 
 
 _PROJECT_SELECT = """
 SELECT p.id, p.name, COALESCE(c.name, ''), p.stage, p.status, COALESCE(t.name, ''), COALESCE(l.name, ''),
        COALESCE(s.name, ''), COALESCE(o.name, ''), p.industry, p.total_investment_cny, p.band, p.last_entry_at,
-       p.stage_since
+       p.stage_since, {key}
 FROM project p
 LEFT JOIN company c ON c.id = p.company_id
 LEFT JOIN team t ON t.id = p.owner_team_id
@@ -110,19 +127,56 @@ LEFT JOIN officer s ON s.id = p.service_officer_id
 LEFT JOIN office o ON o.id = p.office_id
 """
 
-_PROJECT_ORDER = {
-    "updated": "p.updated_at DESC, p.id",
-    "name": "p.name, p.id",
-    "investment": "CAST(p.total_investment_cny AS REAL) DESC NULLS LAST, p.id",
-    "stage": "p.stage, p.id",
-    "last_entry": "p.last_entry_at ASC NULLS FIRST, p.id",
+_STAGE_ORDER_SQL = (
+    "CASE p.stage "
+    + " ".join(f"WHEN '{stage.value}' THEN {stage.index}" for stage in STAGES)
+    + f" ELSE {len(STAGES) + 1} END"
+)
+"""The flow order of stages (研判 = 1 … 投产达效 = 11), as the expression index of migration 0002 has it."""
+
+_PROJECT_SORT: dict[str, tuple[str, bool, bool]] = {
+    # sort: (key expression, descending, key may be NULL); ties are broken by p.id in the same direction.
+    # Each order is walked through an index (migration 0002, ix_project_name, ix_project_last_entry_at).
+    "updated": ("p.updated_at", True, False),
+    "name": ("p.name", False, False),
+    "investment": ("CAST(p.total_investment_cny AS REAL)", True, True),
+    "stage": (_STAGE_ORDER_SQL, False, False),
+    "last_entry": ("p.last_entry_at", False, True),
 }
+
+
+def _order_sql(sort: str) -> str:
+    key, desc, _nullable = _PROJECT_SORT[sort]
+    direction = " DESC" if desc else ""
+    # SQLite puts NULLs first ascending and last descending: what the list wants (no investment: last;
+    # never touched: first among the stale)
+    return f"{key}{direction}, p.id{direction}"
+
+
+def _after_sql(sort: str, after: tuple[Any, str]) -> tuple[str, dict[str, Any]]:
+    """The keyset condition "comes after ``after`` (key, id) in this order" (paging without OFFSET)."""
+    key, desc, nullable = _PROJECT_SORT[sort]
+    value, rid = after
+    op = "<" if desc else ">"
+    params: dict[str, Any] = {"after_key": value, "after_id": rid}
+    if not nullable:
+        return f"({key}, p.id) {op} (:after_key, :after_id)", params
+    if value is None:
+        if desc:  # NULLs come last: only NULL keys with a later id follow
+            return f"({key} IS NULL AND p.id < :after_id)", params
+        return f"({key} IS NOT NULL OR p.id > :after_id)", params  # NULLs come first
+    if desc:
+        return f"(({key}, p.id) < (:after_key, :after_id) OR {key} IS NULL)", params
+    return f"({key} IS NOT NULL AND ({key}, p.id) > (:after_key, :after_id))", params
 
 
 def _project_where(f: ProjectFilter, now: datetime, stale_days: int) -> tuple[str, dict[str, Any]]:
     clauses = ["p.deleted = 0"]
     params: dict[str, Any] = {}
-    if f.text.strip():
+    if f.ids is not None and (len(f.ids) <= _IDS_AT_MOST or not f.text.strip()):
+        clauses.append("p.id IN (SELECT value FROM json_each(:ids))")
+        params["ids"] = json.dumps(list(f.ids))
+    elif f.text.strip():
         clauses.append(
             "(p.name LIKE :q ESCAPE '\\' OR p.company_id IN "
             "(SELECT id FROM company WHERE name LIKE :q ESCAPE '\\' OR aliases LIKE :q ESCAPE '\\'))"
@@ -183,6 +237,7 @@ def _project_row(r: Any) -> ProjectRow:
         band=r[11],
         last_entry_at=_dt(r[12]),
         stage_since=_dt(r[13]),
+        sort_key=(r[14], r[0]),
     )
 
 
@@ -196,21 +251,118 @@ def list_projects(
     now: datetime | None = None,
     stale_days: int = 30,
     count: bool = True,
+    after: tuple[Any, str] | None = None,
 ) -> Page[ProjectRow]:
-    """One page of projects matching ``f`` (and the total, unless ``count`` is false)."""
+    """One page of projects matching ``f`` (and the total, unless ``count`` is false: see
+    :func:`count_projects`). ``after``: the ``sort_key`` of the last row of the previous page, to read the
+    next page through the order's index instead of skipping ``offset`` rows (``offset`` then only labels
+    the page)."""
     now = now or datetime.now(UTC)
+    if f.ids is not None and not f.ids:
+        return Page([], 0, offset, limit)
+    if f.ids is not None and sort == "updated" and f.only_text():
+        # the index holds the matches in this very order: the page is a slice of it, read by id
+        start = offset
+        if after is not None:
+            with contextlib.suppress(ValueError):
+                start = f.ids.index(after[1]) + 1
+        chunk = ProjectFilter(ids=f.ids[start : start + limit])
+        rows = _select_projects(store, chunk, sort, limit, 0, None, now, stale_days)
+        return Page(rows, len(f.ids) if count else -1, offset, limit)
+    rows = _select_projects(store, f, sort, limit, offset, after, now, stale_days)
+    total = count_projects(store, f, now=now, stale_days=stale_days) if count else -1
+    return Page(rows, total, offset, limit)
+
+
+def _select_projects(
+    store: Store,
+    f: ProjectFilter,
+    sort: str,
+    limit: int,
+    offset: int,
+    after: tuple[Any, str] | None,
+    now: datetime,
+    stale_days: int,
+) -> list[ProjectRow]:
     where, params = _project_where(f, now, stale_days)
-    sql = f"{_PROJECT_SELECT} WHERE {where} ORDER BY {_PROJECT_ORDER[sort]} LIMIT :limit OFFSET :offset"
+    if after is not None:
+        after_where, after_params = _after_sql(sort, after)
+        where, params, offset = f"{where} AND {after_where}", {**params, **after_params}, 0
+    select = _PROJECT_SELECT.replace("{key}", _PROJECT_SORT[sort][0])
+    sql = f"{select} WHERE {where} ORDER BY {_order_sql(sort)} LIMIT :limit OFFSET :offset"
     with store.engine.connect() as conn:
-        rows = [
+        return [
             _project_row(r) for r in conn.execute(text(sql), {**params, "limit": limit, "offset": offset})
         ]
-        total = (
-            conn.execute(text(f"SELECT count(*) FROM project p WHERE {where}"), params).scalar()
-            if count
-            else -1
+
+
+def count_projects(
+    store: Store, f: ProjectFilter = ProjectFilter(), *, now: datetime | None = None, stale_days: int = 30
+) -> int:
+    """How many projects match ``f`` (a scan for a text filter: lists show their first page before it)."""
+    if f.ids is not None and (not f.ids or f.only_text()):
+        return len(f.ids)  # the index holds live projects only: nothing else to count
+    where, params = _project_where(f, now or datetime.now(UTC), stale_days)
+    with store.engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT count(*) FROM project p WHERE {where}"), params).scalar() or 0)
+
+
+def project_index_key(store: Store) -> tuple[int, str, tuple[int, str]]:
+    """A cheap fingerprint of what :class:`ProjectTextIndex` holds (projects and their companies)."""
+    with store.engine.connect() as conn:
+        n, latest = conn.execute(text("SELECT count(*), max(updated_at) FROM project")).one()
+    return int(n or 0), latest or "", company_index_key(store)
+
+
+class ProjectTextIndex:
+    """Search as you type over 100,000 projects: each live project's name, company name and aliases, held
+    in memory (casefolded) in the list's default order, so a keystroke costs a pass over strings rather
+    than a scan of the table; a term that extends the previous one searches only its matches. Built in a
+    worker (:meth:`build`, about a second on 100,000 projects); a screen rebuilds it when data changed.
+    Matching is what ``LIKE '%term%'`` does on the same columns (case-insensitive)."""
+
+    def __init__(self, ids: list[str], haystacks: list[str]) -> None:
+        self._ids = ids
+        self._hay = haystacks
+        self._recent: dict[str, tuple[list[str], list[str]]] = {}
+
+    @classmethod
+    def build(cls, store: Store) -> ProjectTextIndex:
+        # a plain scan (sorted here) reads the table in file order; walking the date index would not
+        sql = (
+            "SELECT p.updated_at, p.id, p.name, c.name, c.aliases "
+            "FROM project p LEFT JOIN company c ON c.id = p.company_id WHERE p.deleted = 0"
         )
-    return Page(rows, int(total or 0), offset, limit)
+        raw = store.engine.raw_connection()
+        try:
+            rows = raw.cursor().execute(sql).fetchall()
+        finally:
+            raw.close()
+        rows.sort(reverse=True)  # updated_at DESC, id DESC: the list's default order (_order_sql)
+        ids = [r[1] for r in rows]
+        hay = [f"{r[2]}\n{r[3] or ''}\n{r[4] or ''}".casefold() for r in rows]
+        return cls(ids, hay)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def matching(self, term: str) -> tuple[str, ...]:
+        """The ids of the projects whose name, company or an alias contains ``term``, most recent first."""
+        needle = term.strip().casefold()
+        if not needle:
+            return tuple(self._ids)
+        hit = self._recent.get(needle)
+        if hit is None:
+            ids, hay = self._ids, self._hay
+            for previous, (p_ids, p_hay) in self._recent.items():
+                if previous in needle and len(p_ids) < len(ids):
+                    ids, hay = p_ids, p_hay  # a longer term matches within the shorter one's matches
+            keep = list(map(operator.contains, hay, itertools.repeat(needle)))
+            hit = (list(itertools.compress(ids, keep)), list(itertools.compress(hay, keep)))
+            if len(self._recent) >= 16:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[needle] = hit
+        return tuple(hit[0])
 
 
 @dataclass(frozen=True)
