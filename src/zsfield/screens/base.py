@@ -41,18 +41,30 @@ class ZsScreen(Screen[Any]):
     def reload(self) -> None:
         """Load (or reload) this screen's data in a worker; the default does nothing."""
 
+    _first_load_started = False
+    _suspended = False
+
     def on_mount(self) -> None:
+        self._first_load_started = True
         self.reload()
 
+    def on_screen_suspend(self) -> None:
+        self._suspended = True
+
     def on_screen_resume(self) -> None:
-        if self.is_mounted:
+        # only coming back reloads: the first show's data is already on its way from on_mount
+        if self._suspended and self.is_mounted:
+            self._suspended = False
             self.reload()
 
     def on_zs_field_app_data_changed(self) -> None:
         self.reload()
 
     def on_zs_field_app_store_opened(self) -> None:
-        self.reload()
+        """The first load (started on mount) already waits for the store: a second one would repeat it."""
+        if not self._first_load_started:
+            self._first_load_started = True
+            self.reload()
 
     def record_context(self) -> tuple[str | None, str | None]:
         """(project_id, lead_id) of the record in view, for the visit capture key. None: ask."""

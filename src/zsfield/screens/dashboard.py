@@ -162,7 +162,7 @@ class DashboardScreen(ZsScreen):
             self.query_one(f"#more-{section}").display = False
         self._layout_for_width()
         self.query_one("#dash-follow_ups", DataTable).focus()
-        super().on_mount()
+        # ZsScreen.on_mount (Textual calls it after this one) starts the first load
 
     def on_resize(self) -> None:
         self._layout_for_width()

@@ -90,7 +90,7 @@ class LeadsScreen(ZsScreen):
 
     def on_mount(self) -> None:
         self.table.focus()
-        super().on_mount()
+        # ZsScreen.on_mount (Textual calls it after this one) starts the first load
         # capture and screening check names against the company index: have it ready before they open
         self.set_timer(2.0, self._warm_company_index)
 

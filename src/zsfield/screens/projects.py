@@ -22,6 +22,7 @@ from zsfield.format import amount_cny, days_ago
 from zsfield.i18n import current_language, t
 from zsfield.screens.base import ZsScreen
 from zsfield.widgets.paged_table import PagedTable
+from zsfield.widgets.worker_results import while_shown
 
 SORTS: tuple[str, ...] = ("updated", "last_entry", "investment", "name")
 """The orders the ``s`` key walks (queries.ProjectSort)."""
@@ -70,6 +71,8 @@ class ProjectsScreen(ZsScreen):
         super().__init__()
         self.sort = "updated"
         self._debounce: Timer | None = None
+        self._text_index: Any = None  # queries.ProjectTextIndex, built in a worker after the first page
+        self._text_index_key: Any = None
         self._options_loaded = False
         self._pipeline_rows: list[Stage | None] = []
 
@@ -170,27 +173,72 @@ class ProjectsScreen(ZsScreen):
     # --- data -----------------------------------------------------------------------------------------------
 
     def reload(self) -> None:
+        """The list (at once: each keystroke of the search) and the pipeline beside it (see _reload_side)."""
+        self._reload_list()
+        self._load_side(self.current_filter(with_stage=False), not self._options_loaded)
+        self._refresh_text_index()
+
+    def _reload_list(self) -> None:
+        from dataclasses import replace
+
+        from zsfield.store.queries import count_projects, list_projects
+
         f = self.current_filter()
         sort = self.sort
         app = self.zs
         stale_days = app.settings.stale_days
+        index = self._text_index
+        resolved: list[Any] = []
 
-        def fetch(offset: int, limit: int) -> Any:
-            from zsfield.store.queries import list_projects
+        def narrowed() -> Any:
+            """The filter with the search's matches from the in-memory index (found once, in the worker)."""
+            if not resolved:
+                if f.text.strip() and index is not None:
+                    resolved.append(replace(f, ids=index.matching(f.text)))
+                else:
+                    resolved.append(f)
+            return resolved[0]
 
+        def fetch(offset: int, limit: int, after: Any) -> Any:
+            fi = narrowed()
             return list_projects(
                 app.wait_store(),
-                f,
+                fi,
                 sort=sort,  # type: ignore[arg-type]
                 offset=offset,
                 limit=limit,
                 now=app.clock.now(),
                 stale_days=stale_days,
+                after=after.sort_key if after is not None else None,
+                count=fi.ids is not None and fi.only_text(),  # free then; else counted after the rows
             )
 
+        def count() -> int:
+            return count_projects(app.wait_store(), narrowed(), now=app.clock.now(), stale_days=stale_days)
+
         self.table.page_size = app.settings.page_size
-        self.table.set_source(fetch)
+        self.table.set_source(fetch, keyset=True, count=count)
+
+    def _reload_side(self) -> None:
         self._load_side(self.current_filter(with_stage=False), not self._options_loaded)
+
+    def _refresh_text_index(self) -> None:
+        """(Re)build the search index in a worker when the projects changed since it was built."""
+        self._build_text_index(self._text_index_key)
+
+    @work(thread=True, exclusive=True, group="projects-text-index")
+    def _build_text_index(self, key: Any) -> None:
+        from zsfield.store.queries import ProjectTextIndex, project_index_key
+
+        store = self.zs.wait_store()
+        now_key = project_index_key(store)
+        if now_key == key:
+            return
+        index = ProjectTextIndex.build(store)
+        self.app.call_from_thread(self._set_text_index, index, now_key)
+
+    def _set_text_index(self, index: Any, key: Any) -> None:
+        self._text_index, self._text_index_key = index, key
 
     @work(thread=True, exclusive=True, group="projects-side")
     def _load_side(self, f: Any, with_options: bool) -> None:
@@ -207,9 +255,8 @@ class ProjectsScreen(ZsScreen):
             }
         self.app.call_from_thread(self._apply_side, stages, opts)
 
+    @while_shown
     def _apply_side(self, stages: list[Any], opts: dict[str, list[Any]] | None) -> None:
-        if not self.is_mounted:
-            return
         if opts is not None:
             self._options_loaded = True
             for key, rows in opts.items():
@@ -254,9 +301,12 @@ class ProjectsScreen(ZsScreen):
 
     @on(Input.Changed, "#proj-search")
     def _typed(self) -> None:
+        # the list follows every keystroke (a query already running is replaced by the newest); the
+        # pipeline, a scan of every match, waits until the typing pauses
+        self._reload_list()
         if self._debounce is not None:
             self._debounce.stop()
-        self._debounce = self.set_timer(0.15, self.reload)
+        self._debounce = self.set_timer(0.3, self._reload_side)
 
     @on(Input.Submitted, "#proj-search")
     def _search_done(self) -> None:
@@ -270,7 +320,8 @@ class ProjectsScreen(ZsScreen):
     @on(PagedTable.Loaded)
     def _loaded(self, event: PagedTable.Loaded) -> None:
         table = event.table
-        self.query_one("#proj-count", Static).update(t("fmt.rows", total=table.total, shown=table.row_count))
+        total = "…" if event.total < 0 else table.total
+        self.query_one("#proj-count", Static).update(t("fmt.rows", total=total, shown=table.rows_through))
 
     @on(PagedTable.Opened)
     def _opened(self, event: PagedTable.Opened) -> None:

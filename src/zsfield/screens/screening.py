@@ -202,7 +202,7 @@ class ScreeningScreen(ZsScreen):
 
     def on_mount(self) -> None:
         self.query_one("#scr-verdict", Select).focus()
-        super().on_mount()
+        # ZsScreen.on_mount (Textual calls it after this one) starts the first load
 
     # --- data ---------------------------------------------------------------------------------------------------
 

@@ -231,7 +231,7 @@ class SyncScreen(ZsScreen):
         self.query_one("#sync-outbox", DataTable).add_columns(
             "#", t("sync.col_record"), t("sync.col_op"), t("sync.col_fields"), t("sync.col_when")
         )
-        super().on_mount()
+        # ZsScreen.on_mount (Textual calls it after this one) starts the first load
 
     # --- data -----------------------------------------------------------------------------------------------
 
