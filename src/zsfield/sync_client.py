@@ -34,7 +34,7 @@ from zsfield.i18n import t
 from zsfield.store import sync_apply
 from zsfield.store.db import Store
 from zsfield.store.errors import StoreError
-from zsfield.sync.http import httpx
+from zsfield.sync.http import httpx, make_client, tls_problem
 
 # --- results and progress -------------------------------------------------------------------------------------
 
@@ -128,13 +128,20 @@ class SyncResult:
         return {**asdict(self), "needs_attention": self.needs_attention, "exit_code": self.exit_code}
 
 
+BODY_MARGIN = 96 * 1024
+"""Room left below the server's body limit."""
+
+
 @dataclass
 class SyncOptions:
     """Knobs (tests shrink batches and backoff; the defaults suit an office network)."""
 
     batch_ops: int = protocol.MAX_BATCH_OPS
-    batch_bytes: int = protocol.MAX_BODY_BYTES - 96 * 1024
-    page_size: int = protocol.DEFAULT_PULL_LIMIT
+    """Ops per push, at most (and at most what the server advertises in ``/v1/whoami`` limits)."""
+    batch_bytes: int = protocol.MAX_BODY_BYTES - BODY_MARGIN
+    """Bytes per push body, at most (and at most the server's limit less :data:`BODY_MARGIN`)."""
+    page_size: int = protocol.MAX_PULL_LIMIT
+    """Changes per pull page asked for (at most the server's limit)."""
     max_attempts: int = 6
     backoff: float = 0.5
     max_backoff: float = 8.0
@@ -196,8 +203,8 @@ class SyncClient:
         self.server = server
         self.options = options or SyncOptions()
         self.cancel = cancel
-        self.http = httpx.Client(
-            base_url=server,
+        self.http = make_client(  # TLS certificates always verified
+            server,
             headers={"Authorization": f"Bearer {token}", "User-Agent": f"zsfield/{__version__}"},
             timeout=httpx.Timeout(self.options.timeout, connect=min(10.0, self.options.timeout)),
             transport=self.options.transport,
@@ -224,8 +231,19 @@ class SyncClient:
         body = orjson.dumps(request.model_dump(mode="json"))
         return self._call("POST", "/v1/push", protocol.PushResponse, content=body)
 
+    def push_body(self, body: bytes) -> dict[str, Any]:
+        """Send a ready push body (:func:`~zsfield.store.sync_apply.push_body`); the reply as a
+        :class:`~zsfield.protocol.PushResponse` dict."""
+        return self._call("POST", "/v1/push", protocol.parse_push_reply, content=body)
+
     def pull(self, since: int, limit: int) -> protocol.PullResponse:
         return self._call("GET", "/v1/pull", protocol.PullResponse, params={"since": since, "limit": limit})
+
+    def pull_page(self, since: int, limit: int) -> dict[str, Any]:
+        """One pull page as a :class:`~zsfield.protocol.PullResponse` dict."""
+        return self._call(
+            "GET", "/v1/pull", protocol.parse_pull_reply, params={"since": since, "limit": limit}
+        )
 
     def conflicts(self, *, open_only: bool = True) -> protocol.ConflictList:
         return self._call(
@@ -235,6 +253,8 @@ class SyncClient:
     # --- the one place requests are made ---------------------------------------------------------------------
 
     def _call(self, method: str, path: str, model: Any, **kwargs: Any) -> Any:
+        """``model``: a pydantic model class, or a function parsing the reply's bytes."""
+        parse = model.model_validate_json if isinstance(model, type) else model
         opts = self.options
         headers = {"Content-Type": "application/json"} if "content" in kwargs else None
         last_error = ""
@@ -245,12 +265,17 @@ class SyncClient:
             try:
                 response = self.http.request(method, path, headers=headers, **kwargs)
             except httpx.TransportError as exc:
+                problem = tls_problem(exc)
+                if problem is not None:  # a certificate that does not verify will not verify on a retry
+                    raise SyncError(
+                        "insecure", t("sync.tls_failed", server=self.server, error=problem)
+                    ) from exc
                 last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             else:
                 if response.status_code < 400:
                     try:
-                        return model.model_validate_json(response.content)
-                    except ValidationError as exc:
+                        return parse(response.content)
+                    except (ValidationError, ValueError) as exc:
                         raise SyncError(
                             "protocol", t("sync.bad_reply", server=self.server, error=exc)
                         ) from exc
@@ -383,8 +408,8 @@ def run_sync(
             check_compatible(who)
             sync_apply.record_identity(store, server, who.officer)
             result.epoch_reset = sync_apply.check_epoch(store, who.epoch)
-            _push_all(store, client, result, report, cancel, opts)
-            _pull_all(store, client, result, report, cancel, opts)
+            _push_all(store, client, result, report, cancel, opts, who.limits)
+            _pull_all(store, client, result, report, cancel, opts, who.limits)
         result.ok = True
     except SyncError as exc:
         result.error, result.error_kind = str(exc), exc.kind
@@ -395,10 +420,9 @@ def run_sync(
         result.finished_at = _now()
         try:
             result.outbox_left = sync_apply.outbox_count(store)
-            store.set_state(sync_apply.K_LAST_RESULT, orjson.dumps(result.to_dict()).decode())
-            store.set_state("last_sync_ok", "1" if result.ok else "0")
-            if result.ok:
-                store.set_state(sync_apply.K_LAST_SYNC, result.finished_at)
+            sync_apply.record_result(
+                store, orjson.dumps(result.to_dict()).decode(), ok=result.ok, finished_at=result.finished_at
+            )
         except Exception:  # the store is what failed: the result still says why
             pass
     report(SyncProgress("done", 1, 1, t("sync.done") if result.ok else (result.error or "")))
@@ -417,19 +441,20 @@ def _push_all(
     report: ProgressFn,
     cancel: threading.Event | None,
     opts: SyncOptions,
+    limits: protocol.Limits | None = None,
 ) -> None:
+    limits = limits or protocol.Limits()
+    max_ops = max(1, min(opts.batch_ops, limits.max_batch_ops))
+    max_bytes = max(64 * 1024, min(opts.batch_bytes, limits.max_body_bytes - BODY_MARGIN))
     client_id = sync_apply.ensure_client_id(store)
     total = sync_apply.outbox_count(store)
     report(SyncProgress("push", 0, total, t("sync.pushing", n=total)))
-    while True:
+    while total:
         _check_cancel(cancel)
-        batch = sync_apply.read_outbox(store, max_ops=opts.batch_ops, max_bytes=opts.batch_bytes)
+        batch = sync_apply.read_outbox(store, max_ops=max_ops, max_bytes=max_bytes)
         if not batch:
             return
-        request = protocol.PushRequest(
-            client_id=client_id, schema_version=protocol.SCHEMA_VERSION, ops=[op.to_wire() for op in batch]
-        )
-        reply = client.push(request)
+        reply = client.push_body(sync_apply.push_body(client_id, batch))
         if opts.fault is not None:
             opts.fault("push:reply")
         try:
@@ -442,8 +467,10 @@ def _push_all(
         result.conflicts += ack.conflicts
         result.rejections += ack.rejected
         result.replayed += ack.replayed
-        total = max(total, result.pushed + sync_apply.outbox_count(store))
+        total = max(total, result.pushed + ack.left)
         report(SyncProgress("push", result.pushed, total, t("sync.pushed", n=result.pushed, total=total)))
+        if not ack.left:
+            return
 
 
 def _pull_all(
@@ -453,7 +480,10 @@ def _pull_all(
     report: ProgressFn,
     cancel: threading.Event | None,
     opts: SyncOptions,
+    limits: protocol.Limits | None = None,
 ) -> None:
+    limits = limits or protocol.Limits()
+    page_size = max(1, min(opts.page_size, limits.max_pull_limit))
     state = sync_apply.sync_state(store)
     since = int(state.get(sync_apply.K_CURSOR) or 0)
     full = state.get(sync_apply.K_FULL_REPULL) == "1"
@@ -462,26 +492,26 @@ def _pull_all(
     report(SyncProgress("pull", 0, None, t("sync.pulling")))
     while True:
         _check_cancel(cancel)
-        page = client.pull(since, opts.page_size)
-        if epoch and page.epoch != epoch:  # restored while we were syncing: start the pull over
-            sync_apply.reset_for_epoch(store, page.epoch)
+        page = client.pull_page(since, page_size)
+        if epoch and page["epoch"] != epoch:  # restored while we were syncing: start the pull over
+            sync_apply.reset_for_epoch(store, page["epoch"])
             result.epoch_reset = True
-            since, start, full, epoch = 0, 0, True, page.epoch
+            since, start, full, epoch = 0, 0, True, page["epoch"]
             continue
         if opts.fault is not None:
             opts.fault("pull:page")
         sync_apply.apply_pull_page(store, page, full_repull=full)
-        epoch = page.epoch
+        epoch = page["epoch"]
         result.pages += 1
-        result.pulled += len(page.changes)
-        if page.has_more and page.cursor <= since:
+        result.pulled += len(page["changes"])
+        if page["has_more"] and page["cursor"] <= since:
             raise SyncError(
                 "protocol", t("sync.bad_reply", server=client.server, error="the cursor did not move")
             )
-        since = page.cursor
-        span = max(page.head - start, 1)
+        since = page["cursor"]
+        span = max(page["head"] - start, 1)
         report(SyncProgress("pull", since - start, span, t("sync.pulled", n=result.pulled)))
-        if not page.has_more:
+        if not page["has_more"]:
             return
 
 

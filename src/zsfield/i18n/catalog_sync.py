@@ -9,6 +9,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Refusing plain http:// to {url}, which is not this machine: the token would travel in clear. Use "
         "https://, or set allow_insecure_http = true in the config / pass --allow-insecure-http.",
     ),
+    "sync.tls_failed": (
+        "无法验证服务器 {server} 的证书,未建立连接,也未发送任何内容:{error}。"
+        "如本区使用自己的证书颁发机构,请向管理员索取其证书并用 SSL_CERT_FILE 指向它;不要关闭证书验证。",
+        "Could not verify the certificate of {server}, so no connection was made and nothing was sent: "
+        "{error}. If the zone uses its own certificate authority, ask the admin for its certificate and "
+        "point SSL_CERT_FILE at it; never turn verification off.",
+    ),
     "sync.not_logged_in": (
         "尚未登录同步服务器:先运行 zsfield login --server 地址。",
         "Not logged in to a sync server: run `zsfield login --server URL` first.",
