@@ -206,6 +206,11 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+PG_POOL_SIZE = 10
+"""PostgreSQL connections per server process (``ZSFIELD_SERVER_DB_POOL`` overrides): workers × this must
+stay below the database's ``max_connections``."""
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get WAL, ``synchronous=FULL`` and immediate write transactions."""
     parsed = make_url(url)
@@ -229,7 +234,11 @@ def make_engine(url: str) -> Engine:
 
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, pool_timeout=60)
+        # Each worker process has its own pool: keep it small, or `serve --workers 4` under load opens more
+        # connections than PostgreSQL allows (max_connections, 100 by default) and pushes fail with 503.
+        # Writers queue on the counter lock anyway; a request waits for a free connection (pool_timeout).
+        size = max(1, int(os.environ.get("ZSFIELD_SERVER_DB_POOL", PG_POOL_SIZE)))
+        return create_engine(url, pool_pre_ping=True, pool_size=size, max_overflow=0, pool_timeout=120)
     raise ValueError(
         f"unsupported database URL {describe_url(url)}: use a SQLite path or postgresql+psycopg://…"
     )
@@ -331,6 +340,11 @@ def _driver_sql(paramstyle: str, sql: str) -> str:
     return sql if paramstyle == "qmark" else sql.replace("?", "%s")
 
 
+def driver_sql(conn: Connection, sql: str) -> str:
+    """``sql`` written with ``?`` placeholders (and no ``?`` in literals), for ``conn``'s driver."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
 def execute_many(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
     """Run ``sql`` (``?`` placeholders, no ``?`` in literals) once per row of positional values, straight to the
     driver (sqlite3 / psycopg ``executemany``, in the connection's transaction): a batch of thousands of rows
@@ -405,6 +419,7 @@ __all__ = [
     "conflicts",
     "counter",
     "dump_tables",
+    "driver_sql",
     "execute_many",
     "get_epoch",
     "get_head",
