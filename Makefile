@@ -29,3 +29,7 @@ bench: $(STAMP)
 
 clean-demo:
 	rm -rf demo
+
+.PHONY: load
+load: $(STAMP)
+	$(BIN)/python bench/load_test.py
