@@ -135,7 +135,7 @@ def test_malformed_requests_are_refused_and_change_nothing(server: ThreadedServe
 
         def stream() -> Iterator[bytes]:
             yield b'{"client_id": "' + cid.encode() + b'", "schema_version": 1, "ops": [], "pad": "'
-            for _ in range(20):
+            for _ in range(protocol.MAX_BODY_BYTES // 65_536 + 1):
                 yield b"y" * 65_536
             yield b'"}'
 
