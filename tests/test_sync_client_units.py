@@ -150,11 +150,11 @@ def test_batches_respect_the_byte_limit_and_oversized_ops_travel_void(store: Sto
         company = w.insert(Company(name="大公司"))
         for n in range(4):
             w.insert(Note(body="备注" * 20_000 + str(n), author_id="me"))
-        w.insert(Note(body="x" * 1_200_000, author_id="me"))
+        w.insert(Note(body="x" * (protocol.MAX_BODY_BYTES + 100_000), author_id="me"))  # too large to send
     assert company.id
     batch = sync_apply.read_outbox(store, max_bytes=300_000)
     assert len(batch) < 6 and not any(op.void for op in batch)
-    everything = sync_apply.read_outbox(store, max_bytes=5_000_000)
+    everything = sync_apply.read_outbox(store, max_bytes=protocol.MAX_BODY_BYTES + 1_000_000)
     assert len(everything) == 6
     default = sync_apply.read_outbox(store, max_bytes=protocol.MAX_BODY_BYTES - 96 * 1024)
     assert len(default) == 6 and [op.void for op in default] == [False] * 5 + [True]

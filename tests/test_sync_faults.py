@@ -142,12 +142,14 @@ def test_server_restored_from_an_older_backup(zone: Zone) -> None:
 
 
 def test_a_change_too_large_to_send_is_rejected_visibly_and_does_not_block(zone: Zone) -> None:
+    from zsfield import protocol
     from zsfield.store.actions import add_note
 
     a1 = zone.laptop("A1")
     pid = make_project(a1, "超大备注项目")
     with a1.store.write(a1.officer_id) as w:
-        big = add_note(w, project_id=pid, body="长" * 600_000)  # ~1.8 MB as JSON: more than a push may carry
+        # 3 bytes a character in JSON: more than a push may carry
+        big = add_note(w, project_id=pid, body="长" * (protocol.MAX_BODY_BYTES // 2))
     after = visit(a1, pid, "之后的拜访")
     result = a1.sync()
     assert result.ok and result.rejections == 1 and a1.outbox() == 0

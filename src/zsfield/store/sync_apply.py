@@ -18,10 +18,12 @@ the outbox, the offset becomes the last acknowledged number, so the wire sequenc
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -145,10 +147,31 @@ def check_epoch(store: Store, epoch: str) -> bool:
 
 
 def record_identity(store: Store, server: str, officer: protocol.OfficerInfo) -> None:
+    """Remember the server and who this laptop syncs as (no write when nothing changed: a sync with nothing
+    to do stays cheap)."""
+    wanted = {
+        K_SERVER: server,
+        **{key: str(getattr(officer, attr) or "") for key, attr in IDENTITY_KEYS.items()},
+    }
+    current = sync_state(store)
+    changed = {k: v for k, v in wanted.items() if current.get(k) != v}
+    if not changed:
+        return
     with store.engine.begin() as conn:
-        set_state(conn, K_SERVER, server)
-        for key, attr in IDENTITY_KEYS.items():
-            set_state(conn, key, str(getattr(officer, attr) or ""))
+        for key, value in changed.items():
+            set_state(conn, key, value)
+
+
+def record_result(store: Store, result_json: str, *, ok: bool, finished_at: str) -> int:
+    """Store what a sync did (``last_result``, ``last_sync_ok`` and, when it went through, ``last_sync_at``) in
+    one transaction; returns the ops left in the outbox."""
+    with store.engine.begin() as conn:
+        left = int(conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar() or 0)
+        set_state(conn, K_LAST_RESULT, result_json)
+        set_state(conn, "last_sync_ok", "1" if ok else "0")
+        if ok:
+            set_state(conn, K_LAST_SYNC, finished_at)
+    return left
 
 
 # --- the outbox as wire ops ----------------------------------------------------------------------------------
@@ -156,7 +179,8 @@ def record_identity(store: Store, server: str, officer: protocol.OfficerInfo) ->
 
 @dataclass
 class PendingOp:
-    """An outbox row and the number it travels under."""
+    """An outbox row and the number it travels under. ``fields_json`` is the outbox's JSON text, sent as it
+    is; ``wire_json`` the op's JSON on the wire (see :func:`push_body`)."""
 
     rowid: int
     client_seq: int
@@ -164,32 +188,31 @@ class PendingOp:
     entity: str
     entity_id: str
     op: str
-    fields: dict[str, Any]
+    fields_json: str
     base_version: int
     schema_version: int
     void: bool = False
+    wire_json: bytes = b""
+
+    @cached_property
+    def fields(self) -> dict[str, Any]:
+        return orjson.loads(self.fields_json)  # type: ignore[no-any-return]
+
+    def wire_dict(self) -> dict[str, Any]:
+        """The op as the wire has it (a :class:`~zsfield.protocol.Op`), ``fields`` as a JSON fragment."""
+        return {
+            "client_seq": self.client_seq,
+            "op_id": self.op_id,
+            "entity": self.entity,
+            "entity_id": self.entity_id,
+            "op": "void" if self.void else self.op,
+            "fields": orjson.Fragment(b"{}" if self.void else self.fields_json),
+            "base_version": self.base_version,
+            "schema_version": self.schema_version,
+        }
 
     def to_wire(self) -> protocol.Op:
-        if self.void:
-            return protocol.Op(
-                client_seq=self.client_seq,
-                op_id=self.op_id,
-                entity=self.entity,
-                entity_id=self.entity_id,
-                op="void",
-                base_version=self.base_version,
-                schema_version=self.schema_version,
-            )
-        return protocol.Op(
-            client_seq=self.client_seq,
-            op_id=self.op_id,
-            entity=self.entity,
-            entity_id=self.entity_id,
-            op=self.op,  # type: ignore[arg-type]
-            fields=self.fields,
-            base_version=self.base_version,
-            schema_version=self.schema_version,
-        )
+        return protocol.Op.model_validate_json(orjson.dumps(self.wire_dict()))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -207,65 +230,88 @@ def outbox_count(store: Store) -> int:
     return int(store.scalar("SELECT count(*) FROM outbox") or 0)
 
 
+_ENVELOPE_BYTES = 200
+"""``{"client_id": …, "schema_version": …, "ops": […]}`` around the ops, with room to spare."""
+
+
 def read_outbox(
     store: Store, *, max_ops: int = protocol.MAX_BATCH_OPS, max_bytes: int = 900_000
 ) -> list[PendingOp]:
-    """The next batch, oldest first: at most ``max_ops`` ops and about ``max_bytes`` of JSON. An op too large
-    to send on its own travels as ``void`` (the server records it as rejected; the laptop keeps it listed)."""
+    """The next batch, oldest first (the outbox's primary key order): at most ``max_ops`` ops and at most
+    ``max_bytes`` of request body. An op too large to send on its own travels as ``void`` (the server records
+    it as rejected; the laptop keeps it listed)."""
     with store.engine.connect() as conn:
-        offset = int(_get(conn, K_SEQ_OFFSET, "0") or 0)
-        rows = conn.execute(
-            text(
-                "SELECT client_seq, op_id, entity, entity_id, op, fields, base_version, schema_version "
-                "FROM outbox ORDER BY client_seq LIMIT :n"
-            ),
-            {"n": max_ops},
+        row = conn.exec_driver_sql("SELECT value FROM sync_state WHERE key = ?", (K_SEQ_OFFSET,)).first()
+        offset = int(row[0] or 0) if row else 0
+        rows = conn.exec_driver_sql(
+            "SELECT client_seq, op_id, entity, entity_id, op, fields, base_version, schema_version "
+            "FROM outbox ORDER BY client_seq LIMIT ?",
+            (max_ops,),
         ).all()
     batch: list[PendingOp] = []
-    size = 200
-    for r in rows:
-        fields = orjson.loads(r.fields) if isinstance(r.fields, str | bytes) else (r.fields or {})
+    size = _ENVELOPE_BYTES
+    dumps = orjson.dumps
+    for rowid, op_id, entity, entity_id, kind, fields, base_version, schema_version in rows:
+        if not isinstance(fields, str | bytes):
+            fields = dumps(fields or {})
         op = PendingOp(
-            rowid=int(r.client_seq),
-            client_seq=int(r.client_seq) + offset,
-            op_id=r.op_id,
-            entity=r.entity,
-            entity_id=r.entity_id,
-            op=r.op,
-            fields=fields,
-            base_version=int(r.base_version),
-            schema_version=int(r.schema_version),
+            rowid=rowid,
+            client_seq=rowid + offset,
+            op_id=op_id,
+            entity=entity,
+            entity_id=entity_id,
+            op=kind,
+            fields_json=fields,
+            base_version=base_version,
+            schema_version=schema_version,
         )
-        op_size = len(orjson.dumps(op.as_dict())) + 64
-        if op_size > max_bytes:
+        op.wire_json = dumps(op.wire_dict())
+        if len(op.wire_json) + _ENVELOPE_BYTES > max_bytes:
             op.void = True
-            op_size = 300
-        if batch and size + op_size > max_bytes:
+            op.wire_json = dumps(op.wire_dict())
+        if batch and size + len(op.wire_json) + 1 > max_bytes:
             break
         batch.append(op)
-        size += op_size
+        size += len(op.wire_json) + 1
     return batch
 
 
+def push_body(client_id: str, batch: Sequence[PendingOp]) -> bytes:
+    """The JSON body of ``POST /v1/push`` (a :class:`~zsfield.protocol.PushRequest`) for ``batch``."""
+    head = orjson.dumps({"client_id": client_id, "schema_version": protocol.SCHEMA_VERSION})
+    return head[:-1] + b',"ops":[' + b",".join(op.wire_json for op in batch) + b"]}"
+
+
+_MAX_PARAMS = 900 if sqlite3.sqlite_version_info < (3, 32) else 30_000
+"""Bound parameters per statement (SQLite allows 999 before 3.32, 32,766 since)."""
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
 def _pending_fields(conn: Any, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
-    """Fields of the given records that still have an op in the outbox (``{'*'}``: a pending insert)."""
+    """Fields of the given records that still have an op in the outbox (``{'*'}``: a pending insert).
+
+    The outbox is looked at only when it holds anything (its primary key answers that at once); it holds the
+    officer's unsent edits, so the cost follows those, never the size of the database."""
     ids = sorted({record_id for _, record_id in keys})
     out: dict[tuple[str, str], set[str]] = {}
-    for chunk in _chunks(ids):
-        marks = ", ".join(f":i{n}" for n in range(len(chunk)))
-        rows = conn.execute(
-            text(f"SELECT entity, entity_id, op, fields FROM outbox WHERE entity_id IN ({marks})"),
-            {f"i{n}": v for n, v in enumerate(chunk)},
+    if not ids or conn.exec_driver_sql("SELECT 1 FROM outbox LIMIT 1").first() is None:
+        return out
+    for chunk in _chunks(ids, _MAX_PARAMS):
+        rows = conn.exec_driver_sql(
+            f"SELECT entity, entity_id, op, fields FROM outbox WHERE entity_id IN ({_marks(len(chunk))})",
+            tuple(chunk),
         ).all()
-        for r in rows:
-            names = out.setdefault((r.entity, r.entity_id), set())
-            if r.op == "insert":
+        for entity, entity_id, op, fields in rows:
+            names = out.setdefault((entity, entity_id), set())
+            if op == "insert":
                 names.add(ALL_FIELDS)
-            elif r.op == "delete":
+            elif op == "delete":
                 names.add("deleted")
-            elif r.op == "update":
-                fields = orjson.loads(r.fields) if isinstance(r.fields, str | bytes) else (r.fields or {})
-                names.update(fields)
+            elif op == "update":
+                names.update(orjson.loads(fields) if isinstance(fields, str | bytes) else (fields or {}))
     return out
 
 
@@ -291,86 +337,100 @@ class Applied:
 
 def _apply_states(
     w: Writer,
-    states: Sequence[protocol.RecordState],
+    states: Sequence[dict[str, Any]],
     *,
     force: bool = False,
     versions: dict[tuple[str, str], int] | None = None,
 ) -> Applied:
-    """Write server states into local records (pending fields kept). ``versions`` raises just the version of
-    records whose reply carried no state (a plain new insert: the local copy is the server's)."""
+    """Write server states (:class:`~zsfield.protocol.RecordState` dicts) into local records, pending fields
+    kept. ``versions`` raises just the version of records whose reply carried no state (a plain new insert:
+    the local copy is the server's). A few bulk statements per entity, whatever the number of records."""
     conn = w.session.connection()
     stats = Applied()
-    keys = [(s.entity, s.id) for s in states if s.entity in ENTITIES]
+    by_entity: dict[str, list[dict[str, Any]]] = {}
+    for state in states:
+        if state["entity"] in ENTITIES:
+            by_entity.setdefault(state["entity"], []).append(state)
+    keys = [(e, s["id"]) for e, items in by_entity.items() for s in items]
     if versions:
         keys += [k for k in versions if k[0] in ENTITIES]
     pending = _pending_fields(conn, keys)
-    by_entity: dict[str, list[protocol.RecordState]] = {}
-    for state in states:
-        if state.entity in ENTITIES:
-            by_entity.setdefault(state.entity, []).append(state)
     for entity, items in by_entity.items():
         table = ENTITIES[entity].__tablename__  # type: ignore[attr-defined]
         columns = _columns(entity)
         local: dict[str, int] = {}
-        for chunk in _chunks([s.id for s in items]):
-            marks = ", ".join(f":i{n}" for n in range(len(chunk)))
-            for rid, version in conn.execute(
-                text(f"SELECT id, version FROM {table} WHERE id IN ({marks})"),
-                {f"i{n}": v for n, v in enumerate(chunk)},
-            ).all():
-                local[rid] = int(version)
+        for chunk in _chunks([s["id"] for s in items], _MAX_PARAMS):
+            rows = conn.exec_driver_sql(
+                f"SELECT id, version FROM {table} WHERE id IN ({_marks(len(chunk))})", tuple(chunk)
+            ).all()
+            local.update((rid, int(version)) for rid, version in rows)
         new_rows: list[dict[str, Any]] = []
+        changes: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (state, column values)
         for state in items:
-            row = {k: v for k, v in state.data.items() if k in columns and k != "id"}
-            row.update(id=state.id, deleted=state.deleted, version=state.version)
-            if state.id not in local:
+            record_id = state["id"]
+            row = {k: v for k, v in state["data"].items() if k in columns and k != "id"}
+            row["id"], row["deleted"], row["version"] = record_id, state["deleted"], state["version"]
+            if record_id not in local:
                 new_rows.append(row)
-                local[state.id] = state.version
+                local[record_id] = state["version"]
                 continue
-            held = pending.get((entity, state.id), set())
+            held = pending.get((entity, record_id), set())
             if ALL_FIELDS in held:
                 stats.kept_local += 1
                 continue
-            if not force and state.version <= local[state.id]:
+            if not force and state["version"] <= local[record_id]:
                 stats.skipped += 1
                 continue
             values = {k: v for k, v in row.items() if k not in held and k != "id"}
             if held:
                 values.pop("version", None)  # keep the older base while local edits are in flight
                 stats.kept_local += 1
-            if entity == "project":
-                current = (
-                    conn.execute(text(f"SELECT * FROM {table} WHERE id = :id"), {"id": state.id})
-                    .mappings()
-                    .one()
-                )
-                merged = {**dict(current), **values}
-                derived = derive_project(merged)
-                cny: Decimal | None = derived["total_investment_cny"]
-                values["total_investment_cny"] = None if cny is None else format(cny, "f")
-                values["band"] = derived["band"]
+            changes.append((state, values))
+        if entity == "project" and changes:
+            _derive_projects(conn, table, changes)
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for state, values in changes:
             if values:
-                sets = ", ".join(f"{k} = :{k}" for k in values)
-                params = {k: _sql_value(v) for k, v in values.items()}
-                params["_id"] = state.id
-                conn.execute(text(f"UPDATE {table} SET {sets} WHERE id = :_id"), params)
+                names = tuple(values)
+                groups.setdefault(names, []).append((*(_sql_value(values[k]) for k in names), state["id"]))
                 stats.updated += 1
             if entity in TIMELINE_ENTITIES:
-                when = entry_time(entity, state.data)
+                when = entry_time(entity, state["data"])
                 if isinstance(when, str):
                     for parent_table, key in (("project", "project_id"), ("lead", "lead_id")):
-                        if state.data.get(key):
-                            w.touch(parent_table, state.data[key], when)
+                        if state["data"].get(key):
+                            w.touch(parent_table, state["data"][key], when)
+        for names, params in groups.items():
+            sets = ", ".join(f"{k} = ?" for k in names)
+            conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE id = ?", params)
         if new_rows:
             stats.inserted += w.insert_rows(entity, new_rows)
-    bumps: dict[str, list[dict[str, Any]]] = {}
+    bumps: dict[str, list[tuple[int, str, int]]] = {}
     for (entity, record_id), version in (versions or {}).items():
         if entity in ENTITIES and not pending.get((entity, record_id)):
-            bumps.setdefault(entity, []).append({"v": version, "id": record_id})
+            bumps.setdefault(entity, []).append((version, record_id, version))
     for entity, params in bumps.items():
         table = ENTITIES[entity].__tablename__  # type: ignore[attr-defined]
-        conn.execute(text(f"UPDATE {table} SET version = :v WHERE id = :id AND version < :v"), params)
+        conn.exec_driver_sql(f"UPDATE {table} SET version = ? WHERE id = ? AND version < ?", params)
     return stats
+
+
+def _derive_projects(conn: Any, table: str, changes: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """A project's derived columns (CNY total, band) from its current row merged with the new values."""
+    ids = [state["id"] for state, _ in changes]
+    current: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(ids, _MAX_PARAMS):
+        result = conn.exec_driver_sql(
+            f"SELECT * FROM {table} WHERE id IN ({_marks(len(chunk))})", tuple(chunk)
+        )
+        names = list(result.keys())
+        current.update((r[names.index("id")], dict(zip(names, r, strict=True))) for r in result.all())
+    for state, values in changes:
+        merged = {**current[state["id"]], **values}
+        derived = derive_project(merged)
+        cny: Decimal | None = derived["total_investment_cny"]
+        values["total_investment_cny"] = None if cny is None else format(cny, "f")
+        values["band"] = derived["band"]
 
 
 # --- push replies ------------------------------------------------------------------------------------------
@@ -384,6 +444,8 @@ class AckSummary:
     rejected: int = 0
     replayed: int = 0
     conflict_ids: list[str] = field(default_factory=list)
+    left: int = 0
+    """Ops still in the outbox after this reply."""
 
 
 def rejection_id(client_id: str, client_seq: int) -> str:
@@ -391,10 +453,15 @@ def rejection_id(client_id: str, client_seq: int) -> str:
 
 
 def apply_push_reply(
-    store: Store, sent: Sequence[PendingOp], reply: protocol.PushResponse, client_id: str
+    store: Store,
+    sent: Sequence[PendingOp],
+    reply: protocol.PushResponse | dict[str, Any],
+    client_id: str,
 ) -> AckSummary:
-    """Store the effects of a push reply and drop the acknowledged ops — in one local transaction."""
-    results = {r.client_seq: r for r in reply.results}
+    """Store the effects of a push reply (a :class:`~zsfield.protocol.PushResponse`, or its dict from
+    :func:`~zsfield.protocol.parse_push_reply`) and drop the acknowledged ops — in one local transaction."""
+    data = reply.model_dump() if isinstance(reply, protocol.PushResponse) else reply
+    results = {r["client_seq"]: r for r in data["results"]}
     missing = [op.client_seq for op in sent if op.client_seq not in results]
     if missing:
         raise ValueError(f"the server's reply lacks results for ops {missing[:5]}")
@@ -403,75 +470,61 @@ def apply_push_reply(
     with store.write(None, outbox=False) as w:
         conn = w.session.connection()
         set_state(conn, "last_push_at", now)  # first statement writes: the transaction holds the lock
-        states: dict[tuple[str, str], protocol.RecordState] = {}
+        states: dict[tuple[str, str], dict[str, Any]] = {}
         versions: dict[tuple[str, str], int] = {}
+        rejections: list[tuple[Any, ...]] = []
+        found: list[tuple[Any, ...]] = []
         for op in sent:
             r = results[op.client_seq]
             summary.acknowledged += 1
-            summary.replayed += int(r.replayed)
-            if r.status == "rejected":
+            summary.replayed += int(r["replayed"])
+            status = r["status"]
+            if status == "rejected":
                 summary.rejected += 1
-                conn.execute(
-                    text(
-                        "INSERT INTO rejection (id, client_seq, entity, entity_id, op, code, message, created_at, "
-                        "dismissed) VALUES (:id, :seq, :entity, :eid, :op, :code, :msg, :at, 0) "
-                        "ON CONFLICT(id) DO NOTHING"
-                    ),
-                    {
-                        "id": rejection_id(client_id, op.client_seq),
-                        "seq": op.client_seq,
-                        "entity": op.entity,
-                        "eid": op.entity_id,
-                        "op": orjson.dumps(op.as_dict()).decode(),
-                        "code": r.code or "rejected",
-                        "msg": r.message or "",
-                        "at": now,
-                    },
-                )
+                rejections.append(
+                    (rejection_id(client_id, op.client_seq), op.client_seq, op.entity, op.entity_id,
+                     orjson.dumps(op.as_dict()).decode(), r["code"] or "rejected", r["message"] or "", now)
+                )  # fmt: skip
                 continue
-            if r.status == "applied" and not r.conflicts:
+            if status == "applied" and not r["conflicts"]:
                 summary.applied += 1
-            for c in r.conflicts:
+            for c in r["conflicts"]:
                 summary.conflicts += 1
-                summary.conflict_ids.append(c.conflict_id)
-                conn.execute(
-                    text(
-                        "INSERT INTO conflict (id, entity, entity_id, field, mine, theirs, base_version, "
-                        "server_version, client_seq, server_seq, created_at, resolved) VALUES (:id, :entity, "
-                        ":eid, :field, :mine, :theirs, :base, :sv, :seq, :sseq, :at, 0) ON CONFLICT(id) DO NOTHING"
-                    ),
-                    {
-                        "id": c.conflict_id,
-                        "entity": op.entity,
-                        "eid": op.entity_id,
-                        "field": c.field,
-                        "mine": orjson.dumps(c.mine).decode(),
-                        "theirs": orjson.dumps(c.theirs).decode(),
-                        "base": c.base_version,
-                        "sv": c.server_version,
-                        "seq": op.client_seq,
-                        "sseq": r.server_seq,
-                        "at": now,
-                    },
-                )
+                summary.conflict_ids.append(c["conflict_id"])
+                found.append(
+                    (c["conflict_id"], op.entity, op.entity_id, c["field"], orjson.dumps(c["mine"]).decode(),
+                     orjson.dumps(c["theirs"]).decode(), c["base_version"], c["server_version"], op.client_seq,
+                     r["server_seq"], now)
+                )  # fmt: skip
             if op.op not in ("insert", "update", "delete"):
                 continue
             key = (op.entity, op.entity_id)
-            if r.record is not None:
-                states[key] = r.record
+            if r["record"] is not None:
+                states[key] = r["record"]
                 versions.pop(key, None)
-            elif r.version is not None:
+            elif r["version"] is not None:
                 if key in states:
-                    states[key] = states[key].model_copy(
-                        update={"version": max(states[key].version, r.version)}
-                    )
+                    states[key] = {**states[key], "version": max(states[key]["version"], r["version"])}
                 else:
-                    versions[key] = max(versions.get(key, 0), r.version)
-        conn.execute(
-            text("DELETE FROM outbox WHERE client_seq >= :lo AND client_seq <= :hi"),
-            {"lo": sent[0].rowid, "hi": sent[-1].rowid},
+                    versions[key] = max(versions.get(key, 0), r["version"])
+        if rejections:
+            conn.exec_driver_sql(
+                "INSERT INTO rejection (id, client_seq, entity, entity_id, op, code, message, created_at, "
+                "dismissed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT(id) DO NOTHING",
+                rejections,
+            )
+        if found:
+            conn.exec_driver_sql(
+                "INSERT INTO conflict (id, entity, entity_id, field, mine, theirs, base_version, server_version, "
+                "client_seq, server_seq, created_at, resolved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) "
+                "ON CONFLICT(id) DO NOTHING",
+                found,
+            )
+        conn.exec_driver_sql(
+            "DELETE FROM outbox WHERE client_seq >= ? AND client_seq <= ?", (sent[0].rowid, sent[-1].rowid)
         )
-        if conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 0:
+        summary.left = int(conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar() or 0)
+        if summary.left == 0:
             set_state(conn, K_SEQ_OFFSET, str(sent[-1].client_seq))
         _apply_states(w, list(states.values()), force=True, versions=versions)
     return summary
@@ -480,14 +533,28 @@ def apply_push_reply(
 # --- pull pages ---------------------------------------------------------------------------------------------
 
 
-def apply_pull_page(store: Store, page: protocol.PullResponse, *, full_repull: bool = False) -> Applied:
-    """Store a page of pulled changes and its cursor in one local transaction."""
+def apply_pull_page(
+    store: Store, page: protocol.PullResponse | dict[str, Any], *, full_repull: bool = False
+) -> Applied:
+    """Store a page of pulled changes (a :class:`~zsfield.protocol.PullResponse`, or its dict from
+    :func:`~zsfield.protocol.parse_pull_reply`) and its cursor in one local transaction. An empty page that
+    leaves the cursor, the epoch and the re-pull flag as they are writes nothing (a sync with nothing to do
+    commits nothing here)."""
+    data = page.model_dump() if isinstance(page, protocol.PullResponse) else page
+    if not data["changes"]:
+        state = sync_state(store)
+        if (
+            state.get(K_CURSOR) == str(data["cursor"])
+            and state.get(K_EPOCH) == data["epoch"]
+            and (data["has_more"] or state.get(K_FULL_REPULL, "0") != "1")
+        ):
+            return Applied()
     with store.write(None, outbox=False) as w:
         conn = w.session.connection()
-        set_state(conn, K_CURSOR, str(page.cursor))
-        stats = _apply_states(w, page.changes, force=full_repull)
-        set_state(conn, K_EPOCH, page.epoch)
-        if not page.has_more:
+        set_state(conn, K_CURSOR, str(data["cursor"]))
+        stats = _apply_states(w, data["changes"], force=full_repull)
+        set_state(conn, K_EPOCH, data["epoch"])
+        if not data["has_more"]:
             set_state(conn, K_FULL_REPULL, "0")
     return stats
 
