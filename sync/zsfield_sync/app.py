@@ -34,7 +34,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         401: "no token, an unknown token, or a revoked one",
         403: "the client id belongs to another officer",
         409: "a gap or a reused number in client_seq, or a client schema newer than the server's",
-        413: "the body is larger than 1 MiB",
+        413: f"the body is larger than {protocol.MAX_BODY_BYTES // (1024 * 1024)} MiB",
         422: "a malformed request (`invalid_request`), or ops whose values the domain refuses "
         "(`invalid_op`: negative or non-numeric amounts, implausible timestamps, over-long text, invalid stage "
         "moves); nothing is applied",
@@ -46,7 +46,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 TOO_LARGE_MESSAGE = (
     f"The request body is larger than {protocol.MAX_BODY_BYTES} bytes: send at most "
-    f"{protocol.MAX_BATCH_OPS} ops and 1 MiB per push."
+    f"{protocol.MAX_BATCH_OPS} ops and {protocol.MAX_BODY_BYTES // (1024 * 1024)} MiB per push."
 )
 
 
@@ -206,7 +206,8 @@ def create_app(engine: Engine) -> FastAPI:
         response_model=PushResponse,
         responses=_ERRORS,
         tags=["sync"],
-        summary="Apply a batch of outbox ops (≤ 500 ops, ≤ 1 MiB) in one transaction",
+        summary=f"Apply a batch of outbox ops (≤ {protocol.MAX_BATCH_OPS} ops, "
+        f"≤ {protocol.MAX_BODY_BYTES // (1024 * 1024)} MiB) in one transaction",
         openapi_extra=_PUSH_BODY,
     )
     def push(actor: Officer, req: Annotated[PushRequest, Depends(push_request)]) -> Response:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -36,7 +37,7 @@ from zsfield.domain.models import APPEND_ONLY, ENTITIES, SHARED_ENTITIES, wire_f
 from zsfield.domain.types import DecimalText, EnumText, ISODate, UTCDateTime
 from zsfield.protocol import Op
 from zsfield_sync.auth import Actor
-from zsfield_sync.storage import WriteTx, conflicts, execute_many, now_text, records
+from zsfield_sync.storage import WriteTx, conflicts, driver_sql, execute_many, now_text, records
 
 SHARED_READ = SHARED_ENTITIES | {"target"}
 """Readable by every officer: the organisation, the company index, and the targets (赛马 is public)."""
@@ -95,9 +96,13 @@ def op_result(
     }
 
 
+_LOG_DEFAULTS = {"code": None, "message": None, "conflicts": [], "replayed": False, "record": None}
+
+
 def log_text(result: Result) -> str:
-    """The op log's copy of a result: everything but the record (a replay adds the record as it is then)."""
-    return dumps({k: v for k, v in result.items() if k != "record"})
+    """The op log's copy of a result: everything but the record (a replay adds the record as it is then) and
+    the keys that hold their default (a replay starts from :func:`op_result`'s defaults)."""
+    return dumps({k: v for k, v in result.items() if k not in _LOG_DEFAULTS or v != _LOG_DEFAULTS[k]})
 
 
 class Rec:
@@ -178,6 +183,22 @@ class Rec:
         }
 
 
+_REC_COLUMNS = (
+    "entity, id, version, scope, parent_id, deleted, data, field_versions, server_seq, created_by, updated_at"
+)
+
+
+def _rec_from_tuple(row: Any) -> Rec:
+    """A :class:`Rec` from a row of :data:`_REC_COLUMNS` (thousands per batch: no keyword call)."""
+    rec = Rec.__new__(Rec)
+    (rec.entity, rec.id, rec.version, rec.scope, rec.parent_id, deleted, rec._data_text, rec._fv_text,
+     rec.server_seq, rec.created_by, rec.updated_at) = row  # fmt: skip
+    rec.deleted = bool(deleted)
+    rec.new = rec.dirty = False
+    rec._data = rec._fv = None
+    return rec
+
+
 def rec_from_row(row: Any) -> Rec:
     return Rec(
         entity=row.entity,
@@ -222,6 +243,13 @@ def entity_columns(entity: str) -> tuple[dict[str, Any], frozenset[str], frozens
     return defaults, frozenset(required), frozenset(not_null)
 
 
+@cache
+def _must_have(entity: str) -> tuple[str, ...]:
+    """Fields a new record cannot lack (required, or not nullable), sorted."""
+    _, required, not_null = entity_columns(entity)
+    return tuple(sorted(required | not_null))
+
+
 def _slow_normalise(entity: str, name: str, value: Any) -> Any:
     """The reference rule: decode the wire value against its column, encode it back (or :class:`Refused`)."""
     try:
@@ -249,10 +277,15 @@ def _normaliser(entity: str, name: str) -> Callable[[Any], Any]:
     if isinstance(col_type, UTCDateTime | ISODate):
         # bind(result(bind(v))) == bind(v): the column form is already canonical (ISO text in UTC / a date)
         bind = col_type.process_bind_param
+        timestamp = isinstance(col_type, UTCDateTime)
 
         def norm_time(value: Any) -> Any:
             if type(value) is str:
                 try:
+                    if timestamp and len(value) == 26:  # most often already the column's form: keep it
+                        parsed = datetime.fromisoformat(value)
+                        if parsed.tzinfo is None and parsed.isoformat(timespec="microseconds") == value:
+                            return value
                     return bind(value, None)
                 except Exception:
                     return slow(value)
@@ -356,13 +389,16 @@ class BatchApplier:
         by_entity: dict[str, list[str]] = {}
         for entity, record_id in keys:
             by_entity.setdefault(entity, []).append(record_id)
+        conn = self.tx.conn
         for entity, ids in by_entity.items():
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
-                for row in self.tx.conn.execute(
-                    select(records).where(records.c.entity == entity, records.c.id.in_(chunk))
-                ):
-                    self.cache[(entity, row.id)] = rec_from_row(row)
+            for i in range(0, len(ids), 2000):
+                chunk = ids[i : i + 2000]
+                sql = driver_sql(
+                    conn,
+                    f"SELECT {_REC_COLUMNS} FROM records WHERE entity = ? AND id IN ({', '.join('?' * len(chunk))})",
+                )
+                for row in conn.exec_driver_sql(sql, (entity, *chunk)).all():
+                    self.cache[(entity, row[1])] = _rec_from_tuple(row)
         self.absent |= {k for k in keys if k not in self.cache}
 
     def load(self, entity: str, record_id: str) -> Rec | None:
@@ -413,15 +449,18 @@ class BatchApplier:
     def _result(
         self, op: Op, rec: Rec, conflicts_: list[dict[str, Any]], applied: bool, fresh: bool = False
     ) -> Result:
-        return op_result(
-            op.client_seq,
-            op.op_id,
-            "applied" if applied or not conflicts_ else "conflict",
-            version=rec.version,
-            server_seq=rec.server_seq,
-            conflicts=conflicts_,
-            record=None if fresh else rec.state(),
-        )
+        return {
+            "client_seq": op.client_seq,
+            "op_id": op.op_id,
+            "status": "applied" if applied or not conflicts_ else "conflict",
+            "version": rec.version,
+            "server_seq": rec.server_seq,
+            "conflicts": conflicts_,
+            "code": None,
+            "message": None,
+            "record": None if fresh else rec.state(),
+            "replayed": False,
+        }
 
     def _insert(self, op: Op) -> Result:
         entity = op.entity
@@ -439,13 +478,12 @@ class BatchApplier:
             editable = {k: v for k, v in fields.items() if k not in NOT_EDITABLE and k != "deleted"}
             return self._update(op, editable, 0)
         values = normalise(entity, fields)
-        defaults, required, not_null = entity_columns(entity)
-        data = {**defaults, **values}
+        data = {**entity_columns(entity)[0], **values}
         data["created_at"] = data.get("created_at") or self.now
         data["updated_at"] = data.get("updated_at") or self.now
         if not data.get("created_by") or not self.actor.is_supervisor and data["created_by"] != self.actor.id:
             data["created_by"] = self.actor.id
-        missing = sorted(n for n in required | not_null if data.get(n) is None)
+        missing = [n for n in _must_have(entity) if data.get(n) is None]
         if missing:
             raise Refused(protocol.REJECT_INVALID, f"{entity}: missing {', '.join(missing)}")
         if entity == "project":
