@@ -16,6 +16,7 @@ No Textual or Rich here (a test checks it).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import random
 import threading
@@ -406,10 +407,10 @@ def run_sync(
         with SyncClient(server, token, options=opts, cancel=cancel) as client:
             who = client.whoami()
             check_compatible(who)
-            sync_apply.record_identity(store, server, who.officer)
-            result.epoch_reset = sync_apply.check_epoch(store, who.epoch)
-            _push_all(store, client, result, report, cancel, opts, who.limits)
-            _pull_all(store, client, result, report, cancel, opts, who.limits)
+            begun = sync_apply.begin_sync(store, server, who.officer, who.epoch)
+            result.epoch_reset = begun.epoch_reset
+            _push_all(store, client, result, report, cancel, opts, who.limits, begun=begun)
+            _pull_all(store, client, result, report, cancel, opts, who.limits, state=begun.state)
         result.ok = True
     except SyncError as exc:
         result.error, result.error_kind = str(exc), exc.kind
@@ -418,13 +419,13 @@ def run_sync(
     finally:
         result.seconds = round(time.monotonic() - start, 3)
         result.finished_at = _now()
-        try:
-            result.outbox_left = sync_apply.outbox_count(store)
-            sync_apply.record_result(
-                store, orjson.dumps(result.to_dict()).decode(), ok=result.ok, finished_at=result.finished_at
-            )
-        except Exception:  # the store is what failed: the result still says why
-            pass
+
+        def render(left: int) -> str:
+            result.outbox_left = left
+            return orjson.dumps(result.to_dict()).decode()
+
+        with contextlib.suppress(Exception):  # the store is what failed: the result still says why
+            sync_apply.record_result(store, render, ok=result.ok, finished_at=result.finished_at)
     report(SyncProgress("done", 1, 1, t("sync.done") if result.ok else (result.error or "")))
     return result
 
@@ -442,12 +443,14 @@ def _push_all(
     cancel: threading.Event | None,
     opts: SyncOptions,
     limits: protocol.Limits | None = None,
+    *,
+    begun: sync_apply.SyncStart | None = None,
 ) -> None:
     limits = limits or protocol.Limits()
     max_ops = max(1, min(opts.batch_ops, limits.max_batch_ops))
     max_bytes = max(64 * 1024, min(opts.batch_bytes, limits.max_body_bytes - BODY_MARGIN))
-    client_id = sync_apply.ensure_client_id(store)
-    total = sync_apply.outbox_count(store)
+    client_id = begun.client_id if begun else sync_apply.ensure_client_id(store)
+    total = begun.outbox if begun else sync_apply.outbox_count(store)
     report(SyncProgress("push", 0, total, t("sync.pushing", n=total)))
     while total:
         _check_cancel(cancel)
@@ -481,10 +484,12 @@ def _pull_all(
     cancel: threading.Event | None,
     opts: SyncOptions,
     limits: protocol.Limits | None = None,
+    *,
+    state: dict[str, str] | None = None,
 ) -> None:
     limits = limits or protocol.Limits()
     page_size = max(1, min(opts.page_size, limits.max_pull_limit))
-    state = sync_apply.sync_state(store)
+    state = state if state is not None else sync_apply.sync_state(store)
     since = int(state.get(sync_apply.K_CURSOR) or 0)
     full = state.get(sync_apply.K_FULL_REPULL) == "1"
     epoch = state.get(sync_apply.K_EPOCH) or ""
@@ -500,7 +505,14 @@ def _pull_all(
             continue
         if opts.fault is not None:
             opts.fault("pull:page")
-        sync_apply.apply_pull_page(store, page, full_repull=full)
+        if (
+            page["changes"]
+            or page["cursor"] != since
+            or page["epoch"] != epoch
+            or (full and not page["has_more"])
+        ):
+            sync_apply.apply_pull_page(store, page, full_repull=full)
+        # else: the stored cursor, epoch and re-pull flag already say what this empty page says
         epoch = page["epoch"]
         result.pages += 1
         result.pulled += len(page["changes"])

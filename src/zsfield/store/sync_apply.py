@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -162,16 +162,54 @@ def record_identity(store: Store, server: str, officer: protocol.OfficerInfo) ->
             set_state(conn, key, value)
 
 
-def record_result(store: Store, result_json: str, *, ok: bool, finished_at: str) -> int:
-    """Store what a sync did (``last_result``, ``last_sync_ok`` and, when it went through, ``last_sync_at``) in
-    one transaction; returns the ops left in the outbox."""
+def record_result(store: Store, render: Callable[[int], str], *, ok: bool, finished_at: str) -> int:
+    """Store what a sync did — ``last_result`` (``render(ops left in the outbox)``), ``last_sync_ok`` and, when
+    it went through, ``last_sync_at`` — in one transaction; returns the ops left in the outbox."""
     with store.engine.begin() as conn:
         left = int(conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar() or 0)
-        set_state(conn, K_LAST_RESULT, result_json)
+        set_state(conn, K_LAST_RESULT, render(left))
         set_state(conn, "last_sync_ok", "1" if ok else "0")
         if ok:
             set_state(conn, K_LAST_SYNC, finished_at)
     return left
+
+
+@dataclass
+class SyncStart:
+    """Where a sync starts: the local sync state (after the steps below), the ops waiting, the client id."""
+
+    state: dict[str, str]
+    outbox: int
+    client_id: str
+    epoch_reset: bool = False
+
+
+def begin_sync(store: Store, server: str, officer: protocol.OfficerInfo, epoch: str) -> SyncStart:
+    """:func:`record_identity`, :func:`check_epoch` and :func:`ensure_client_id` in one go: one read, and a
+    write only when something changed (a sync with nothing to do must stay cheap)."""
+    with store.engine.connect() as conn:
+        state: dict[str, str] = dict(conn.exec_driver_sql("SELECT key, value FROM sync_state").all())  # type: ignore[arg-type]
+        outbox = int(conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar() or 0)
+    wanted = {
+        K_SERVER: server,
+        **{key: str(getattr(officer, attr) or "") for key, attr in IDENTITY_KEYS.items()},
+    }
+    changed = {k: v for k, v in wanted.items() if state.get(k) != v}
+    reset = bool(state.get(K_EPOCH)) and state.get(K_EPOCH) != epoch
+    if not state.get(K_EPOCH):
+        changed[K_EPOCH] = epoch
+    if not state.get(K_CLIENT_ID):
+        changed[K_CLIENT_ID] = str(uuid.uuid4())
+    if changed:
+        with store.engine.begin() as conn:
+            for key, value in changed.items():
+                if key != K_CLIENT_ID or not _get(conn, K_CLIENT_ID):
+                    set_state(conn, key, value)
+    if reset:
+        reset_for_epoch(store, epoch)
+    if changed or reset:
+        state = sync_state(store)
+    return SyncStart(state=state, outbox=outbox, client_id=state[K_CLIENT_ID], epoch_reset=reset)
 
 
 # --- the outbox as wire ops ----------------------------------------------------------------------------------
@@ -368,7 +406,11 @@ def _apply_states(
         changes: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (state, column values)
         for state in items:
             record_id = state["id"]
-            row = {k: v for k, v in state["data"].items() if k in columns and k != "id"}
+            data = state["data"]
+            if data.keys() <= columns:  # the usual case: every wire field is a column
+                row = dict(data)
+            else:
+                row = {k: v for k, v in data.items() if k in columns}
             row["id"], row["deleted"], row["version"] = record_id, state["deleted"], state["version"]
             if record_id not in local:
                 new_rows.append(row)

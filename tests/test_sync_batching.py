@@ -1,0 +1,288 @@
+"""Batch sync at speed (issue 7) without weaker guarantees: batch boundaries and the size limit, the limits a
+server advertises, the fast paths (field normalisers, reply parsing) agreeing with the reference rules, an
+index-backed pull query, and a sync with nothing to do that commits nothing but its result."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from pydantic import ValidationError
+
+from sync_helpers import Zone, backends, make_project, visit, zone_fixture
+from zsfield import protocol
+from zsfield.domain.codec import field_names
+from zsfield.domain.models import ENTITIES, Company
+from zsfield.store import Store, sync_apply
+
+
+@pytest.fixture(params=backends())
+def zone(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Zone]:
+    yield from zone_fixture(request.param, tmp_path)
+
+
+def _companies(store: Store, n: int, *, note: str = "") -> None:
+    with store.write("me") as w:
+        w.insert_rows(
+            "company",
+            [{"id": str(uuid.uuid4()), "name": f"公司{i}", "country": "CN", "note": note} for i in range(n)],
+        )
+
+
+# --- the outbox in batches ------------------------------------------------------------------------------------
+
+
+def test_batches_stop_at_the_op_limit_and_the_body_limit(store: Store) -> None:
+    _companies(store, 7, note="备注" * 100)
+    assert [op.client_seq for op in sync_apply.read_outbox(store, max_ops=7)] == list(range(1, 8))
+    assert len(sync_apply.read_outbox(store, max_ops=6)) == 6
+    client_id = str(uuid.uuid4())
+    everything = sync_apply.read_outbox(store, max_ops=100, max_bytes=10**7)
+    whole = len(sync_apply.push_body(client_id, everything))
+    allowance = sync_apply._ENVELOPE_BYTES  # room kept for the envelope around the ops
+    assert len(sync_apply.read_outbox(store, max_ops=100, max_bytes=whole + allowance)) == 7
+    for limit in range(whole - 3000, whole + allowance, 97):
+        batch = sync_apply.read_outbox(store, max_ops=100, max_bytes=limit)
+        assert 1 <= len(batch) < 7 or limit >= whole
+        assert len(sync_apply.push_body(client_id, batch)) <= limit  # never over the limit
+        if len(batch) < 7:  # and no room was wasted: one more op would not have fitted
+            more = sync_apply.read_outbox(store, max_ops=len(batch) + 1, max_bytes=10**7)
+            assert len(sync_apply.push_body(client_id, more)) + allowance > limit
+
+
+def test_the_push_body_is_a_valid_push_request_carrying_the_outbox_as_stored(store: Store) -> None:
+    with store.write("me") as w:
+        w.insert(Company(name="甲", aliases=["甲公司", "JIA"]))
+    _companies(store, 2)
+    batch = sync_apply.read_outbox(store)
+    request = protocol.PushRequest.model_validate_json(
+        sync_apply.push_body("0" * 8 + "-0000-0000-0000-" + "0" * 12, batch)
+    )
+    assert [op.model_dump() for op in request.ops] == [op.to_wire().model_dump() for op in batch]
+    assert request.ops[0].fields["aliases"] == ["甲公司", "JIA"] and batch[0].fields["aliases"] == [
+        "甲公司",
+        "JIA",
+    ]
+
+
+# --- against the server -----------------------------------------------------------------------------------------
+
+
+def test_a_batch_at_the_op_limit_goes_in_one_push_and_one_more_op_in_a_second(zone: Zone) -> None:
+    a1 = zone.laptop("A1")
+    _companies(a1.store, protocol.MAX_BATCH_OPS + 1)
+    result = a1.sync()
+    assert result.ok and result.pushed == protocol.MAX_BATCH_OPS + 1 and result.batches == 2
+    assert a1.outbox() == 0 and len(zone.server.records("company")) == protocol.MAX_BATCH_OPS + 1
+    assert {r["version"] for r in a1.rows("company")} == {1}
+    a2 = zone.laptop("A2")
+    pulled = a2.sync(page_size=protocol.MAX_PULL_LIMIT)
+    assert pulled.ok and len(a2.rows("company")) == protocol.MAX_BATCH_OPS + 1
+
+
+def test_a_push_at_the_size_limit_is_accepted(zone: Zone) -> None:
+    token = zone.server.add_officer("边界")
+    cid = str(uuid.uuid4())
+    ops = [
+        {"client_seq": i + 1, "op_id": str(uuid.uuid4()), "entity": "company", "entity_id": str(uuid.uuid4()),
+         "op": "insert", "fields": {"name": f"公司{i}", "note": ""}, "base_version": 0,
+         "schema_version": protocol.SCHEMA_VERSION}
+        for i in range(protocol.MAX_BATCH_OPS)
+    ]  # fmt: skip
+    body = orjson.dumps({"client_id": cid, "schema_version": protocol.SCHEMA_VERSION, "ops": ops})
+    each, extra = divmod(protocol.MAX_BODY_BYTES - len(body), len(ops))
+    for i, op in enumerate(ops):  # notes of ~2,000 characters make the body exactly MAX_BODY_BYTES
+        op["fields"]["note"] = "x" * (each + (i < extra))
+    body = orjson.dumps({"client_id": cid, "schema_version": protocol.SCHEMA_VERSION, "ops": ops})
+    assert len(body) == protocol.MAX_BODY_BYTES
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    with httpx.Client(base_url=zone.server.url, headers=headers, timeout=120) as c:
+        r = c.post("/v1/push", content=body)
+        assert r.status_code == 200, r.text
+        reply = protocol.PushResponse.model_validate_json(r.content)
+        assert reply.last_seq == protocol.MAX_BATCH_OPS and {x.status for x in reply.results} == {"applied"}
+        assert c.post("/v1/push", content=body + b" ").status_code == 413  # one byte more
+        again = protocol.PushResponse.model_validate_json(c.post("/v1/push", content=body).content)
+        assert all(x.replayed for x in again.results)
+        assert [x.server_seq for x in again.results] == [x.server_seq for x in reply.results]
+
+
+def test_the_client_keeps_to_the_limits_the_server_advertises(
+    zone: Zone, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zsfield_sync import service
+
+    whoami = service.whoami
+
+    def small(engine: Any, actor: Any) -> protocol.WhoAmI:
+        who = whoami(engine, actor)
+        return who.model_copy(update={"limits": protocol.Limits(max_batch_ops=7, max_pull_limit=5)})
+
+    monkeypatch.setattr(service, "whoami", small)
+    a1, a2 = zone.laptop("A1"), zone.laptop("A2")
+    _companies(a1.store, 20)
+    pushed = a1.sync()
+    assert pushed.ok and pushed.batches == 3 and pushed.pushed == 20
+    pulled = a2.sync()
+    assert pulled.ok and len(a2.rows("company")) == 20 and pulled.pages >= 20 // 5
+
+
+def test_a_rejected_op_replays_with_its_code_and_message(zone: Zone) -> None:
+    token = zone.server.add_officer("重放")
+    cid = str(uuid.uuid4())
+    op = {"client_seq": 1, "op_id": str(uuid.uuid4()), "entity": "team", "entity_id": str(uuid.uuid4()),
+          "op": "insert", "fields": {"name": "新组"}, "base_version": 0, "schema_version": 1}  # fmt: skip
+    with httpx.Client(base_url=zone.server.url, headers={"Authorization": f"Bearer {token}"}) as c:
+        body = {"client_id": cid, "schema_version": 1, "ops": [op]}
+        first = protocol.PushResponse.model_validate(c.post("/v1/push", json=body).json())
+        again = protocol.PushResponse.model_validate(c.post("/v1/push", json=body).json())
+    (a,), (b,) = first.results, again.results
+    assert a.status == b.status == "rejected" and a.code == b.code == protocol.REJECT_FORBIDDEN
+    assert a.message == b.message and b.replayed and not a.replayed
+
+
+def test_a_sync_with_nothing_to_do_commits_only_its_result(
+    zone: Zone, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a1 = zone.laptop("A1")
+    pid = make_project(a1, "空同步")
+    visit(a1, pid, "拜访")
+    assert a1.sync().ok and a1.sync().ok
+    cursor = a1.store.get_state(sync_apply.K_CURSOR)
+    writes: list[str] = []
+    real_write = Store.write
+
+    def counting(self: Store, *a: Any, **k: Any) -> Any:
+        writes.append("write")
+        return real_write(self, *a, **k)
+
+    monkeypatch.setattr(Store, "write", counting)
+    result = a1.sync()
+    assert result.ok and result.pushed == 0 and result.pulled == 0 and result.pages == 1
+    assert writes == [] and a1.store.get_state(sync_apply.K_CURSOR) == cursor
+    assert orjson.loads(a1.store.get_state(sync_apply.K_LAST_RESULT) or "{}")["ok"] is True
+
+
+# --- the pull query is index-backed ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("supervisor", [False, True])
+def test_the_pull_query_walks_an_index_never_the_whole_table(tmp_path: Path, supervisor: bool) -> None:
+    from sqlalchemy import text
+
+    from zsfield_sync.auth import Actor
+    from zsfield_sync.service import _pull_rows
+    from zsfield_sync.storage import open_storage
+
+    engine = open_storage(f"sqlite:///{tmp_path / 'server.db'}")
+    actor = Actor("o", "o", "supervisor" if supervisor else "officer", "team-1", None)
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    class Capture:
+        def execute(self, sql: Any, params: dict[str, Any]) -> Any:
+            seen.append((str(sql), params))
+            return self
+
+        def all(self) -> list[Any]:
+            return []
+
+    _pull_rows(Capture(), actor, 10, 501)
+    ((sql, params),) = seen
+    with engine.connect() as conn:
+        plan = [r[-1] for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}"), params)]
+    engine.dispose()
+    assert any("USING INDEX ix_records_" in step for step in plan), plan
+    assert not any(step.startswith("SCAN records") for step in plan), plan
+
+
+# --- fast paths agree with the reference rules -------------------------------------------------------------------
+
+_SAMPLES: list[Any] = [
+    None, "", "abc", "x" * 300, "2026-11-23T08:00:00.000000", "2026-11-23T08:00:00", "2026-11-23T08:00:00Z",
+    "2026-11-23T08:00:00.00000Z", "2026-11-23T16:00:00+08:00", "2026-11-23", "20261123", "2026-02-30",
+    "1500000.00", "1e3", "-0", "NaN", "１２", 0, 7, -3, 2**40, 1.5, True, False, [], ["a"], {}, {"k": 1},
+    "visit", "negotiating", "CNY", "fair",
+]  # fmt: skip
+
+
+def test_the_compiled_field_normalisers_agree_with_decode_then_encode() -> None:
+    from zsfield_sync.apply import Refused, _normaliser, _slow_normalise
+
+    def outcome(fn: Any, value: Any) -> Any:
+        try:
+            return ("ok", fn(value))
+        except Refused as exc:
+            return ("refused", exc.code, exc.message)
+
+    checked = 0
+    for entity in ENTITIES:
+        for name in sorted(field_names(entity)) + ["no_such_field"]:
+            fast = _normaliser(entity, name)
+            for value in _SAMPLES:
+                slow = outcome(lambda v, e=entity, n=name: _slow_normalise(e, n, v), value)
+                assert outcome(fast, value) == slow, (entity, name, value)
+                checked += 1
+    assert checked > 1000
+
+
+def _record(**kw: Any) -> dict[str, Any]:
+    return {"entity": "company", "id": "i", "version": 1, "deleted": False, "server_seq": 3, "data": {"name": "甲"},
+            **kw}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        [_record()],
+        [_record(version="2")],  # lax: the model coerces it
+        [_record(deleted=1)],
+        [],
+    ],
+)
+def test_the_pull_reply_parser_agrees_with_the_model(changes: list[dict[str, Any]]) -> None:
+    body = orjson.dumps({"changes": changes, "cursor": 3, "has_more": False, "epoch": "e", "head": 3})
+    assert protocol.parse_pull_reply(body) == protocol.PullResponse.model_validate_json(body).model_dump()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"changes": [_record(extra=1)], "cursor": 3, "has_more": False, "epoch": "e", "head": 3},
+        {"changes": [_record(data=[1])], "cursor": 3, "has_more": False, "epoch": "e", "head": 3},
+        {"changes": [], "cursor": "x", "has_more": False, "epoch": "e", "head": 3},
+        {"changes": [], "cursor": 3, "has_more": False, "epoch": "e"},
+    ],
+)
+def test_the_pull_reply_parser_refuses_what_the_model_refuses(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        protocol.parse_pull_reply(orjson.dumps(bad))
+    with pytest.raises(ValueError):
+        protocol.parse_pull_reply(b"{not json")
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"client_seq": 1, "op_id": "o", "status": "applied", "version": 1, "server_seq": 9},
+        {"client_seq": 1, "op_id": "o", "status": "applied", "version": 2, "server_seq": 9, "record": _record()},
+        {"client_seq": 1, "op_id": "o", "status": "rejected", "code": "forbidden", "message": "不行"},
+        {"client_seq": 1, "op_id": "o", "status": "conflict", "version": 2, "server_seq": 9, "record": _record(),
+         "conflicts": [{"conflict_id": "c", "field": "name", "mine": "甲", "theirs": "乙", "base_version": 1,
+                        "server_version": 2}]},
+        {"client_seq": "1", "op_id": "o", "status": "applied"},
+    ],
+)  # fmt: skip
+def test_the_push_reply_parser_agrees_with_the_model(result: dict[str, Any]) -> None:
+    body = orjson.dumps({"client_id": "c", "last_seq": 1, "epoch": "e", "results": [result]})
+    assert protocol.parse_push_reply(body) == protocol.PushResponse.model_validate_json(body).model_dump()
+    with pytest.raises(ValidationError):
+        protocol.parse_push_reply(
+            orjson.dumps(
+                {"client_id": "c", "last_seq": 1, "epoch": "e", "results": [{**result, "status": "maybe"}]}
+            )
+        )
