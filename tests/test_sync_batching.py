@@ -14,7 +14,7 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from sync_helpers import Zone, backends, make_project, visit, zone_fixture
+from sync_helpers import Zone, backends, edit_project, make_project, visit, zone_fixture
 from zsfield import protocol
 from zsfield.domain.codec import field_names
 from zsfield.domain.models import ENTITIES, Company
@@ -286,3 +286,18 @@ def test_the_push_reply_parser_agrees_with_the_model(result: dict[str, Any]) -> 
                 {"client_id": "c", "last_seq": 1, "epoch": "e", "results": [{**result, "status": "maybe"}]}
             )
         )
+
+
+def test_the_op_log_keeps_results_without_their_records(zone: Zone) -> None:
+    from sqlalchemy import select
+
+    from zsfield_sync.storage import op_log, read_tx
+
+    a1 = zone.laptop("A1")
+    pid = make_project(a1, "日志")
+    assert a1.sync().ok
+    edit_project(a1, pid, park_area="东区")  # an update: its reply carries the record
+    assert a1.sync().ok
+    with read_tx(zone.server.engine) as conn:
+        stored = [orjson.loads(r) for r in conn.execute(select(op_log.c.result)).scalars()]
+    assert stored and all("record" not in r and r["status"] == "applied" for r in stored)

@@ -96,13 +96,19 @@ def op_result(
     }
 
 
-_LOG_DEFAULTS = {"code": None, "message": None, "conflicts": [], "replayed": False, "record": None}
+_LOG_DEFAULTS = {"code": None, "message": None, "conflicts": [], "replayed": False}
 
 
 def log_text(result: Result) -> str:
     """The op log's copy of a result: everything but the record (a replay adds the record as it is then) and
     the keys that hold their default (a replay starts from :func:`op_result`'s defaults)."""
-    return dumps({k: v for k, v in result.items() if k not in _LOG_DEFAULTS or v != _LOG_DEFAULTS[k]})
+    return dumps(
+        {
+            k: v
+            for k, v in result.items()
+            if k != "record" and (k not in _LOG_DEFAULTS or v != _LOG_DEFAULTS[k])
+        }
+    )
 
 
 class Rec:
