@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,39 @@ APP_NAME = "zsfield"
 
 
 class ConfigError(ValueError):
-    """The config file cannot be used as it stands; the message says where and how to fix it."""
+    """The config file cannot be used as it stands; the message says where and how to fix it (both languages;
+    a ``config.*`` catalog key and its parameters, like :class:`~zsfield.store.errors.StoreError`). The CLI
+    exits with 2."""
+
+    exit_code = 2
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        self.key = key
+        self.params: dict[str, object] = params
+        super().__init__(key)
+
+    def message(self, lang: str | None = None) -> str:
+        from zsfield.i18n import t
+
+        return t(self.key, lang, **self._localised(lang))
+
+    def __str__(self) -> str:
+        from zsfield.i18n import t
+
+        zh, en = t(self.key, "zh", **self._localised("zh")), t(self.key, "en", **self._localised("en"))
+        return f"{zh} / {en}"
+
+    def _localised(self, lang: str | None) -> dict[str, object]:
+        """Parameters that are catalog keys themselves (what was expected, the did-you-mean hint) in ``lang``."""
+        from zsfield.i18n import t
+
+        out = dict(self.params)
+        if "expected" in out:
+            out["expected"] = t(str(out["expected"]), lang)
+        if "close" in out:
+            close = out.pop("close")
+            out["hint"] = t("config.did_you_mean", lang, close=close) if close else ""
+        return out
 
 
 def home_dirs(env: dict[str, str] | None = None) -> tuple[Path, Path]:
@@ -77,11 +109,35 @@ _FILE_KEYS = {
 }
 
 
-def _suggest(key: str, options: set[str]) -> str:
+def _suggest(key: str, options: set[str]) -> str | None:
     import difflib
 
     close = difflib.get_close_matches(key, sorted(options), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return close[0] if close else None
+
+
+_EXPECTED = {
+    "language": "config.expect.text",
+    "server": "config.expect.text",
+    "allow_insecure_http": "config.expect.bool",
+    "stale_days": "config.expect.days",
+    "negotiating_days": "config.expect.days",
+    "page_size": "config.expect.page_size",
+    "bindings": "config.expect.bindings",
+    "ranking_rules": "config.expect.file",
+}
+
+
+def _toml_position(exc: tomllib.TOMLDecodeError) -> tuple[int, int, str]:
+    """(line, column, what is wrong) of a TOML error (Python 3.11 puts the position in the text only)."""
+    import re
+
+    text = str(exc)
+    found = re.search(r"\(at line (\d+), column (\d+)\)", text)
+    if found is None:
+        found = re.search(r"\(at end of document\)", text)
+        return (0, 0, text) if found is None else (-1, -1, text[: found.start()].strip())
+    return int(found.group(1)), int(found.group(2)), text[: found.start()].strip()
 
 
 def load_settings(db: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Settings:
@@ -92,17 +148,20 @@ def load_settings(db: str | os.PathLike[str] | None = None, env: dict[str, str] 
     path = settings.config_file
     if path.exists():
         try:
-            raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(
-                f"{path}: not valid TOML: {exc}. Fix the file or move it away; nothing was changed."
-            ) from exc
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError("config.unreadable", path=path, detail=str(exc)) from exc
+        try:
+            raw: dict[str, Any] = tomllib.loads(source)
+        except tomllib.TOMLDecodeError as exc:
+            line, column, detail = _toml_position(exc)
+            if line < 0:  # at the end of the file
+                line = source.count("\n") + 1
+                column = len(source.rsplit("\n", 1)[-1]) + 1
+            raise ConfigError("config.bad_toml", path=path, line=line, column=column, detail=detail) from exc
         for key, value in raw.items():
             if key not in _FILE_KEYS:
-                raise ConfigError(
-                    f"{path}: unknown setting '{key}'{_suggest(key, _FILE_KEYS)}. Nothing was changed."
-                )
-            expected = {f.name: f.type for f in fields(Settings)}[key]
+                raise ConfigError("config.unknown_key", path=path, key=key, close=_suggest(key, _FILE_KEYS))
             ok = {
                 "language": isinstance(value, str),
                 "server": isinstance(value, str),
@@ -115,14 +174,14 @@ def load_settings(db: str | os.PathLike[str] | None = None, env: dict[str, str] 
             }[key]
             if not ok:
                 raise ConfigError(
-                    f"{path}: '{key}' has a value of the wrong kind ({value!r}; expected {expected})."
+                    "config.bad_value", path=path, key=key, value=repr(value), expected=_EXPECTED[key]
                 )
             setattr(settings, key, value)
         if settings.language is not None:
             from zsfield.i18n import normalise_lang
 
             if normalise_lang(settings.language) is None:
-                raise ConfigError(f'{path}: language must be "zh" or "en", not {settings.language!r}.')
+                raise ConfigError("config.bad_language", path=path, value=repr(settings.language))
         if settings.ranking_rules is not None:  # a relative path is relative to the config file
             settings.ranking_rules = str(config_dir / Path(settings.ranking_rules).expanduser())
     db_value = db or env.get("ZSFIELD_DB")

@@ -1596,10 +1596,7 @@ def seed_database(
     try:
         existing = int(store.scalar("SELECT count(*) FROM project") or 0)
         if existing and not force:
-            raise DatabaseNotEmpty(
-                f"The database {path} already has {existing:,} projects: demo data would mix with them. "
-                "Seed into a new file (--db), or add --force to add the demo data anyway."
-            )
+            raise DatabaseNotEmpty("seed.not_empty", path=path, count=f"{existing:,}")
         with _messages(seed, today, existing, not outbox, projects, parallel) as messages:
             _, header = next(messages)
             counts: dict[str, int] = {}

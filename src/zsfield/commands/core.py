@@ -1,10 +1,13 @@
-"""Core commands: open the app, ``seed``, ``status``, ``match-company``, ``backup``."""
+"""Core commands: open the app, ``seed``, ``status``, ``match-company``, ``backup``, ``restore``."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +40,21 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("backup", help="copy the local database safely (online backup) to a file")
     add_db_argument(p)
-    p.add_argument("--out", required=True, help="the backup file to write (must not exist)")
+    p.add_argument(
+        "--out",
+        help="the backup file to write (must not exist; default: backups/<name>-<date-time>.db in the data dir)",
+    )
     p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser(
+        "restore", help="put a backup in the place of the local database (close the app first)"
+    )
+    p.add_argument("file", help="a backup written by `zsfield backup`")
+    add_db_argument(p)
+    p.add_argument(
+        "--force", action="store_true", help="replace an existing database (it is kept aside, never deleted)"
+    )
+    p.set_defaults(func=cmd_restore)
 
 
 def _positive_int(text: str) -> int:
@@ -59,6 +75,9 @@ def run_app(args: argparse.Namespace) -> int:
 
         print(f"Creating the demo database at {settings.db_path} …", file=sys.stderr)
         seed_database(settings.db_path, projects=300, seed=7)
+    from zsfield.store.migrate import refuse_unusable
+
+    refuse_unusable(settings.db_path)  # a damaged or newer file: its message and exit code, not a broken app
     from zsfield.app import make_app
 
     app = make_app(settings=settings, lang=getattr(args, "lang", None))
@@ -83,11 +102,28 @@ def open_existing(settings: Any) -> Any:
     return Store.open(settings.db_path, create=False)
 
 
+@contextmanager
+def sqlite_errors(path: Path) -> Iterator[None]:
+    """Low-level SQLite failures met while reading an open database (a damaged page found only when it is
+    read, a lock, a full disk) as the store's errors, with their message and exit code."""
+    from sqlalchemy.exc import DBAPIError
+
+    from zsfield.store.engine import translate_error
+
+    try:
+        yield
+    except (DBAPIError, sqlite3.DatabaseError) as exc:
+        translated = translate_error(exc, path)
+        if translated is None:
+            raise
+        raise translated from exc
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from zsfield.store.status import store_status
 
     settings = settings_for(args)
-    with open_existing(settings) as store:
+    with sqlite_errors(settings.db_path), open_existing(settings) as store:
         status = store_status(store)
     if args.json:
         print(json.dumps(status, ensure_ascii=False, default=str))
@@ -106,7 +142,7 @@ def cmd_match_company(args: argparse.Namespace) -> int:
     from zsfield.store.companies import company_index
 
     settings = settings_for(args)
-    with open_existing(settings) as store:
+    with sqlite_errors(settings.db_path), open_existing(settings) as store:
         index, names = company_index(store)
         found = index.candidates(args.name, credit_code=args.credit_code, limit=args.limit)
     rows = [
@@ -132,16 +168,24 @@ def cmd_match_company(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from zsfield.cli import CliError
-    from zsfield.store.backup import backup_database
+    from zsfield.i18n import t
+    from zsfield.store.backup import backup_database, default_backup_path
 
     settings = settings_for(args)
-    out = Path(args.out)
-    if out.exists():
-        raise CliError(f"{out} already exists: choose a new file name (nothing was written).")
-    with open_existing(settings) as store:
-        size = backup_database(store, out)
-    print(f"backed up {settings.db_path} → {out} ({size:,} bytes, integrity ok)")
+    out = Path(args.out) if args.out else default_backup_path(settings.db_path, settings.data_dir)
+    size = backup_database(settings.db_path, out)
+    print(t("backup.done", db=settings.db_path, out=out, size=f"{size:,}"))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from zsfield.i18n import t
+    from zsfield.store.backup import restore_database
+
+    settings = settings_for(args)
+    aside = restore_database(Path(args.file), settings.db_path, force=args.force)
+    kept = t("restore.kept_aside", aside=aside) if aside is not None else ""
+    print(t("restore.done", source=args.file, target=settings.db_path, aside=kept))
     return 0
 
 

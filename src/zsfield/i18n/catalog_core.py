@@ -180,3 +180,123 @@ MESSAGES.update(
         "action.rate_positive": ("汇率必须大于零", "the exchange rate must be above zero"),
     }
 )
+
+# --- the local database, the config file, backups (CLI and TUI errors; exit codes in store/errors.py)
+MESSAGES.update(
+    {
+        "store.missing": (
+            "没有找到数据库 {path}。请检查路径（--db / ZSFIELD_DB），或用 `zsfield seed --db {path}`"
+            "（演示数据）或打开应用来新建。",
+            "There is no database at {path}. Check the path (--db / ZSFIELD_DB), or create one with "
+            "`zsfield seed --db {path}` (demo data) or by opening the app.",
+        ),
+        "store.cannot_open": (
+            "无法打开数据库 {path}：请检查所在文件夹存在且可写。",
+            "Cannot open the database {path}: check that the folder exists and is writable.",
+        ),
+        "store.too_new": (
+            "数据库 {path} 由更新版本的 zsfield 写入（结构版本 {revision}），文件未作任何改动。"
+            "请先升级 zsfield（pipx upgrade zsfield）再打开。",
+            "The database {path} was written by a newer version of zsfield (schema {revision}). "
+            "Update zsfield (pipx upgrade zsfield) to open it; it was left untouched.",
+        ),
+        "store.locked": (
+            "数据库 {path} 正被其他程序占用（另一个 zsfield、同步或备份）。请关闭后重试。",
+            "The database {path} is locked by another program (another zsfield, a sync, a backup). "
+            "Close it and try again.",
+        ),
+        "store.corrupt": (
+            "数据库 {path} 已损坏或不是 zsfield 数据库，文件未作任何改动。请用备份恢复"
+            "（zsfield restore），或将其移走后重新同步以下载本组数据。",
+            "The database {path} is damaged or is not a zsfield database. It was left untouched. "
+            "Restore it from a backup (zsfield restore), or move it away and sync again to re-download "
+            "your team's data.",
+        ),
+        "store.not_sqlite": (
+            "{path} 不是 SQLite 数据库（文件头不对），文件未作任何改动。请用备份恢复，或用 --db 指向正确的文件。",
+            "{path} is not a SQLite database (its header is wrong). It was left untouched. "
+            "Restore it from a backup or point --db at the right file.",
+        ),
+        "store.truncated": (
+            "数据库 {path} 不完整（只有 {size} 字节，应至少 {expected} 字节：复制中断或磁盘已满），"
+            "文件未作任何改动。请用备份恢复（zsfield restore）。",
+            "The database {path} is truncated ({size} bytes where at least {expected} are expected: a copy "
+            "cut short or a full disk). It was left untouched. Restore it from a backup (zsfield restore).",
+        ),
+        "store.integrity": (
+            "数据库 {path} 未通过完整性检查（{problem}），文件未作任何改动。请用备份恢复"
+            "（zsfield restore），或将其移走后重新同步。",
+            "The database {path} failed its integrity check ({problem}). It was left untouched. "
+            "Restore it from a backup (zsfield restore) or move it away and sync again.",
+        ),
+        "store.disk_full": (
+            "存放 {path} 的磁盘已满：刚才的修改没有保存（数据库保持原样）。请腾出空间后重试。",
+            "The disk holding {path} is full: the last change was not saved (the database is as it was). "
+            "Free some space and retry.",
+        ),
+        "seed.not_empty": (
+            "数据库 {path} 已有 {count} 个项目，演示数据会与之混在一起。请换一个新文件（--db），"
+            "或加 --force 仍然写入。",
+            "The database {path} already has {count} projects: demo data would mix with them. "
+            "Seed into a new file (--db), or add --force to add the demo data anyway.",
+        ),
+        "match.none": ("没有找到相近的企业。", "No similar company found."),
+        # --- config.toml
+        "config.bad_toml": (
+            "{path} 第 {line} 行第 {column} 列：不是有效的 TOML（{detail}）。请修正或移走该文件；未作任何改动。",
+            "{path}, line {line}, column {column}: not valid TOML ({detail}). Fix the file or move it away; "
+            "nothing was changed.",
+        ),
+        "config.unreadable": (
+            "无法读取 {path}（{detail}）。请以 UTF-8 保存或移走该文件；未作任何改动。",
+            "Cannot read {path} ({detail}). Save it as UTF-8 or move it away; nothing was changed.",
+        ),
+        "config.unknown_key": (
+            "{path}：未知设置项「{key}」{hint}。未作任何改动。",
+            "{path}: unknown setting '{key}'{hint}. Nothing was changed.",
+        ),
+        "config.did_you_mean": ("（是否想写「{close}」？）", " (did you mean '{close}'?)"),
+        "config.bad_value": (
+            "{path}：「{key}」= {value} 无法使用（应为{expected}）。未作任何改动。",
+            "{path}: '{key}' = {value} cannot be used (expected {expected}). Nothing was changed.",
+        ),
+        "config.bad_language": (
+            '{path}：language 只能是 "zh" 或 "en"，不能是 {value}。',
+            '{path}: language must be "zh" or "en", not {value}.',
+        ),
+        "config.expect.text": ("文本", "text"),
+        "config.expect.bool": ("true 或 false", "true or false"),
+        "config.expect.days": ("大于零的整数（天）", "a whole number of days above zero"),
+        "config.expect.page_size": ("10 到 5000 之间的整数", "a whole number from 10 to 5000"),
+        "config.expect.bindings": ('按键表，如 sync = "f9"', 'a table of keys, e.g. sync = "f9"'),
+        "config.expect.file": ("文件名", "a file name"),
+        # --- backup and restore of the officer's own database
+        "backup.done": (
+            "已备份 {db} → {out}（{size} 字节，完整性检查通过）",
+            "backed up {db} → {out} ({size} bytes, integrity ok)",
+        ),
+        "backup.exists": (
+            "{path} 已存在：请换一个文件名（未写入任何内容）。",
+            "{path} already exists: choose a new file name (nothing was written).",
+        ),
+        "backup.failed_check": (
+            "备份 {path} 未通过完整性检查（{problem}），已删除；原数据库未改动。",
+            "the backup {path} failed its integrity check ({problem}) and was removed; the database is unchanged.",
+        ),
+        "restore.target_exists": (
+            "{target} 已存在：恢复会替换它。确认要替换请加 --force（原文件会保留为 {aside}）。",
+            "{target} already exists: a restore replaces it. Add --force to go ahead (the current file is "
+            "kept as {aside}).",
+        ),
+        "restore.same_file": (
+            "备份文件就是当前数据库 {path}。",
+            "The backup is the database itself ({path}).",
+        ),
+        "restore.done": (
+            "已从 {source} 恢复到 {target}{aside}。下次同步会重新下载全部数据，并上传备份中未上传的修改。",
+            "restored {source} → {target}{aside}. The next sync downloads everything again and sends the "
+            "changes the backup had not sent yet.",
+        ),
+        "restore.kept_aside": ("（原文件保留为 {aside}）", " (the previous file is kept as {aside})"),
+    }
+)
