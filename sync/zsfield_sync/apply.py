@@ -250,10 +250,12 @@ def entity_columns(entity: str) -> tuple[dict[str, Any], frozenset[str], frozens
 
 
 @cache
-def _must_have(entity: str) -> tuple[str, ...]:
-    """Fields a new record cannot lack (required, or not nullable), sorted."""
-    _, required, not_null = entity_columns(entity)
-    return tuple(sorted(required | not_null))
+def _must_have(entity: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(fields a new record cannot lack: required or not nullable; those of them whose default is None — the
+    only ones that can be None when the op leaves them out)."""
+    defaults, required, not_null = entity_columns(entity)
+    must = required | not_null
+    return must, tuple(sorted(n for n in must if defaults.get(n) is None))
 
 
 def _slow_normalise(entity: str, name: str, value: Any) -> Any:
@@ -489,7 +491,10 @@ class BatchApplier:
         data["updated_at"] = data.get("updated_at") or self.now
         if not data.get("created_by") or not self.actor.is_supervisor and data["created_by"] != self.actor.id:
             data["created_by"] = self.actor.id
-        missing = [n for n in _must_have(entity) if data.get(n) is None]
+        must, unset = _must_have(entity)
+        missing = sorted(
+            {n for n in unset if data[n] is None} | {n for n, v in values.items() if v is None and n in must}
+        )
         if missing:
             raise Refused(protocol.REJECT_INVALID, f"{entity}: missing {', '.join(missing)}")
         if entity == "project":
