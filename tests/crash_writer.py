@@ -21,8 +21,8 @@ What a kill may leave, precisely (:func:`check_store`):
 * an acknowledged batch went all or nothing: its ops are all still in the outbox or none is.
 
 Which records were acknowledged is bookkept in ``sync_state``: before storing a reply the writer notes the
-batch (``ack_plan``); afterwards it files it as ``acked:N``. After a kill between the two, the outbox itself
-says whether the reply was stored.
+batch (``ack_plan``); afterwards it files it as ``acked:<first op id>``. After a kill between the two, the
+outbox itself says whether the reply was stored.
 """
 
 from __future__ import annotations
@@ -193,9 +193,8 @@ def write_forever(db: str, seed: int) -> None:  # noqa: C901 - one loop of small
             else:  # a push reply stored: the oldest ops acknowledged
                 batch = sa.read_outbox(store, max_ops=rng.randint(1, 25))
                 if batch:
-                    k = int(store.get_state("ack_count") or 0) + 1
                     plan = {
-                        "n": k,
+                        "n": batch[0].op_id,  # names the batch for good (a counter could repeat after a kill)
                         "op_ids": [op.op_id for op in batch],
                         "inserts": [[op.entity, op.entity_id] for op in batch if op.op == "insert"],
                     }
@@ -212,7 +211,6 @@ def write_forever(db: str, seed: int) -> None:  # noqa: C901 - one loop of small
                         ],
                     )
                     sa.apply_push_reply(store, batch, reply, client_id)
-                    store.set_state("ack_count", str(k))
                     settle_ack_plan(store)
         except DomainError:
             pass  # a refused action writes nothing
