@@ -4,7 +4,7 @@
     zsfield-server officer add NAME --office OFFICE --team TEAM --role officer|leader|supervisor|admin [--json]
     zsfield-server officer list | revoke NAME | rotate NAME
     zsfield-server conflicts [--all] [--json]
-    zsfield-server backup --out FILE | restore FILE --yes | epoch [--renew] | migrate
+    zsfield-server backup --out FILE [--format sqlite|json] | restore FILE --yes | epoch [--renew] | migrate
 
 The database is a SQLite file by default (``zsfield-server.db`` in ``ZSFIELD_SERVER_HOME``, else the user
 data dir), or any ``--db`` / ``ZSFIELD_SERVER_DB``: a file path or ``postgresql+psycopg://user@host/db``.
@@ -84,14 +84,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.set_defaults(func=cmd_conflicts)
 
-    p = sub.add_parser("backup", help="write a logical backup (JSON) of the whole server database")
+    p = sub.add_parser(
+        "backup",
+        help="back up the server database while it runs (SQLite: an online copy; PostgreSQL: use pg_dump)",
+    )
     p.add_argument("--out", required=True, help="file to write (must not exist)")
+    p.add_argument(
+        "--format",
+        choices=["sqlite", "json"],
+        help="sqlite: a SQLite file made with the online backup API (default on SQLite); json: a logical copy "
+        "of every table (the only choice on PostgreSQL, where pg_dump is the recommended backup)",
+    )
     _add_db(p)
     p.set_defaults(func=cmd_backup)
     p = sub.add_parser(
-        "restore", help="replace the database with a backup; clients then pull everything again"
+        "restore",
+        help="replace the database with a backup (SQLite file or JSON) and give it a new epoch: clients pull "
+        "everything again and keep their outboxes",
     )
-    p.add_argument("file")
+    p.add_argument("file", help="a file written by `zsfield-server backup`")
     p.add_argument("--yes", action="store_true", help="really replace the current contents")
     _add_db(p)
     p.set_defaults(func=cmd_restore)
@@ -218,35 +229,162 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     return 0
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+JSON_FORMAT = "zsfield-server-backup/1"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    return Path(parsed.database or "")
+
+
+def _online_copy(source: Path, dest: Path) -> None:
+    """``source`` → ``dest`` with SQLite's online backup API: one step, so one consistent snapshot taken
+    while the server goes on writing (WAL: it is not blocked); ``dest`` is checked before it counts."""
+    import sqlite3
+
+    src = sqlite3.connect(source, timeout=30)
+    try:
+        dst = sqlite3.connect(dest)
+        try:
+            src.backup(dst)
+            problem = dst.execute("PRAGMA integrity_check").fetchone()[0]
+            if problem != "ok":
+                raise CliError(
+                    f"the copy of {source} failed its integrity check ({problem}); nothing was kept."
+                )
+        finally:
+            dst.close()
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    finally:
+        src.close()
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
-    from zsfield_sync.storage import dump_tables
+    from zsfield_sync.storage import describe_url, dump_tables, resolve_db_url
 
     out = Path(args.out)
     if out.exists():
         raise CliError(f"{out} already exists: choose a new file name (nothing was written).")
-    dump = dump_tables(_engine(args))
+    url = resolve_db_url(getattr(args, "sub_db", None) or args.db)
+    db_file = _sqlite_file(url)
+    fmt = args.format or ("sqlite" if db_file is not None else "json")
+    if fmt == "sqlite" and db_file is None:
+        raise CliError(
+            f"{describe_url(url)} is PostgreSQL: back it up with pg_dump (pg_dump -Fc -f zsfield.dump DBNAME; "
+            "restore with pg_restore --clean, then `zsfield-server epoch --renew`), or use --format json."
+        )
+    engine = _engine(args)  # migrations first: the backup is of the current schema
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
-    tmp.write_text(json.dumps({"format": "zsfield-server-backup/1", "tables": dump}, ensure_ascii=False))
+    tmp.unlink(missing_ok=True)
+    if fmt == "sqlite":
+        assert db_file is not None
+        engine.dispose()
+        _online_copy(db_file, tmp)
+        tmp.replace(out)
+        print(
+            f"backed up {db_file} → {out} ({out.stat().st_size:,} bytes, SQLite online backup, integrity ok)"
+        )
+        return 0
+    dump = dump_tables(engine)
+    tmp.write_text(json.dumps({"format": JSON_FORMAT, "tables": dump}, ensure_ascii=False))
     tmp.replace(out)
-    print(f"backed up {sum(len(v) for v in dump.values())} rows → {out}")
+    print(f"backed up {sum(len(v) for v in dump.values())} rows → {out} (JSON, logical)")
+    if db_file is None:
+        print(
+            "zsfield-server: for PostgreSQL the recommended backup is pg_dump -Fc (and pg_restore); "
+            "the JSON copy suits small databases and moving between SQLite and PostgreSQL.",
+            file=sys.stderr,
+        )
     return 0
 
 
+def _read_json_backup(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        tables = doc["tables"]
+        if doc.get("format") != JSON_FORMAT or not isinstance(tables, dict):
+            raise ValueError("not a zsfield-server backup")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CliError(f"cannot read the backup {path}: {exc}") from exc
+    return tables
+
+
+def _prepared_sqlite_backup(backup: Path, work: Path) -> Any:
+    """A checked, migrated copy of a SQLite backup in ``work`` (the backup itself is only read); its engine."""
+    from zsfield_sync.storage import get_epoch, open_storage, read_tx
+
+    _online_copy(backup, work)
+    try:
+        engine = open_storage(f"sqlite:///{work}")
+        with read_tx(engine) as conn:
+            if not get_epoch(conn):
+                raise ValueError("no epoch")
+    except CliError:
+        raise
+    except Exception as exc:
+        raise CliError(f"{backup} is not a zsfield-server backup ({exc}); nothing was changed.") from exc
+    return engine
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
-    from zsfield_sync.storage import restore_tables
+    import tempfile
+
+    from zsfield_sync.storage import dump_tables, renew_epoch, resolve_db_url, restore_tables
 
     if not args.yes:
         raise CliError("restore replaces everything in the server database: add --yes to go ahead.")
+    backup = Path(args.file)
     try:
-        doc = json.loads(Path(args.file).read_text(encoding="utf-8"))
-        tables = doc["tables"]
-        if doc.get("format") != "zsfield-server-backup/1":
-            raise ValueError("not a zsfield-server backup")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CliError(f"cannot read the backup {args.file}: {exc}") from exc
-    epoch = restore_tables(_engine(args), tables)
+        with backup.open("rb") as fh:
+            is_sqlite = fh.read(16) == SQLITE_HEADER
+    except OSError as exc:
+        raise CliError(f"cannot read the backup {backup}: {exc}") from exc
+    url = resolve_db_url(getattr(args, "sub_db", None) or args.db)
+    db_file = _sqlite_file(url)
+    if not is_sqlite:
+        epoch = restore_tables(_engine(args), _read_json_backup(backup))
+    elif db_file is None:  # a SQLite backup into PostgreSQL: row by row, in one transaction
+        with tempfile.TemporaryDirectory(prefix="zsfield-restore-") as folder:
+            source = _prepared_sqlite_backup(backup, Path(folder) / "backup.db")
+            try:
+                tables = dump_tables(source)
+            finally:
+                source.dispose()
+        epoch = restore_tables(_engine(args), tables)
+    else:
+        import sqlite3
+
+        _engine(args).dispose()  # the live file exists and is migrated
+        work = db_file.with_name(db_file.name + ".restoring")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{work}{suffix}").unlink(missing_ok=True)
+        source = _prepared_sqlite_backup(backup, work)
+        try:
+            epoch = renew_epoch(source)  # in the copy, so the restored contents never show the old epoch
+        finally:
+            source.dispose()
+        src = sqlite3.connect(work)
+        dst = sqlite3.connect(db_file, timeout=30)
+        try:
+            # one step of the backup API into the live file: one write transaction, so a running server's
+            # readers see the old database or the restored one, never a mix
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{work}{suffix}").unlink(missing_ok=True)
     print(
-        f"restored {args.file}; new epoch {epoch}: clients will pull everything again (their outboxes are kept)."
+        f"restored {backup}; new epoch {epoch}: clients will pull everything again (their outboxes are kept)."
     )
     return 0
 
