@@ -43,7 +43,13 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import select, text
 from sqlmodel import select as select_records
 
@@ -108,6 +114,12 @@ NOT_CARRIED = frozenset({"updated_at", "total_investment_cny", "band"})
 def _sync(lap: Laptop, **kw: Any) -> SyncResult:
     """A sync with the token passed directly (no keyring: safe to run from two threads at once)."""
     return run_sync(lap.store, lap.settings, options=lap.options(token=lap.token, **kw))
+
+
+def _update(w: Any, pid: str, field: str, value: Any) -> None:
+    from zsfield.store.actions import update_project
+
+    update_project(w, w.session.get(Project, pid), **{field: value})
 
 
 def _reopen(lap: Laptop) -> None:
@@ -190,6 +202,14 @@ class ConvergenceMachine(RuleBasedStateMachine):
 
     # --- officers' actions ------------------------------------------------------------------------------
 
+    @initialize()
+    def first_projects(self) -> None:
+        """Every run starts with a project per officer (the supervisor's in team 二组), known to everyone."""
+        for who in range(len(self.laps)):
+            self.capture(who, 1, True)
+        for lap in self.laps:
+            assert _sync(lap).ok
+
     @rule(who=st.integers(0, 3), n=st.integers(0, 9), convert=st.booleans())
     def capture(self, who: int, n: int, convert: bool) -> None:
         """A lead captured (its company, contact and note), screened real and, maybe, converted."""
@@ -217,17 +237,37 @@ class ConvergenceMachine(RuleBasedStateMachine):
 
     @rule(who=st.integers(0, 3), n=st.integers(0, 99), field=st.sampled_from(sorted(PROJECT_VALUES)))
     def edit_project(self, who: int, n: int, field: str) -> None:
-        from zsfield.store.actions import update_project
 
         lap = self.laps[who]
         pid = self._pick(self._projects(lap), n)
         if pid is None:
             return
         values = PROJECT_VALUES[field]
-        self._act(
-            lap,
-            lambda w: update_project(w, w.session.get(Project, pid), **{field: values[n % len(values)]}),
-        )
+        self._act(lap, lambda w: _update(w, pid, field, values[n % len(values)]))
+
+    @rule(
+        a=st.integers(0, 3),
+        b=st.integers(0, 3),
+        n=st.integers(0, 99),
+        field=st.sampled_from(sorted(PROJECT_VALUES)),
+        sync_now=st.booleans(),
+    )
+    def rival_edits(self, a: int, b: int, n: int, field: str, sync_now: bool) -> None:
+        """Two officers, offline, set the same field of the same project to different values (and maybe sync
+        at once, one after the other: the second meets a conflict)."""
+        if a == b:
+            return
+        shared = sorted(set(self._projects(self.laps[a])) & set(self._projects(self.laps[b])))
+        pid = self._pick(shared, n)
+        if pid is None:
+            return
+        values = PROJECT_VALUES[field]
+        for i, lap in enumerate((self.laps[a], self.laps[b])):
+            value = values[(n + i) % len(values)]
+            self._act(lap, lambda w, value=value: _update(w, pid, field, value))
+        if sync_now:
+            self.sync(a)
+            self.sync(b)
 
     @rule(who=st.integers(0, 3), n=st.integers(0, 99), back=st.booleans(), prepare=st.booleans())
     def move_stage(self, who: int, n: int, back: bool, prepare: bool) -> None:
@@ -301,10 +341,11 @@ class ConvergenceMachine(RuleBasedStateMachine):
 
     @rule(who=st.integers(0, 3), n=st.integers(0, 99), choice=st.sampled_from(["mine", "theirs", "edited"]))
     def resolve(self, who: int, n: int, choice: str) -> None:
-        lap = self.laps[who]
-        conflicts = open_conflicts(lap.store)
-        if not conflicts:
+        deciding = [lap for lap in self.laps if open_conflicts(lap.store)]  # whoever has one to decide
+        if not deciding:
             return
+        lap = deciding[who % len(deciding)]
+        conflicts = open_conflicts(lap.store)
         conflict = conflicts[n % len(conflicts)]
         value: Any = None
         if choice == "edited":
@@ -331,7 +372,23 @@ class ConvergenceMachine(RuleBasedStateMachine):
         result = _sync(lap, page_size=7)
         assert result.ok, f"{lap.name}: {result.error}"
 
-    @rule(who=st.integers(0, 3), path=st.sampled_from(["/v1/push", "/v1/pull"]))
+    FAULTS = ("reply lost", "killed", "officer edits meanwhile")
+
+    @rule(
+        who=st.integers(0, 3),
+        fault=st.sampled_from(FAULTS),
+        at=st.sampled_from(["push:reply", "pull:page"]),
+        n=st.integers(0, 99),
+    )
+    def sync_under_fault(self, who: int, fault: str, at: str, n: int) -> None:
+        """One sync meeting one fault (a single rule, so that syncs do not crowd out the officers' work)."""
+        if fault == "reply lost":
+            self.sync_reply_lost(who, "/v1/push" if at == "push:reply" else "/v1/pull")
+        elif fault == "killed":
+            self.sync_killed(who, at, 1 + n % 3)
+        else:
+            self.sync_while_editing(who, at, n)
+
     def sync_reply_lost(self, who: int, path: str) -> None:
         """The server handled the request (a push committed), the reply never arrived: retried."""
         lap = self.laps[who]
@@ -340,7 +397,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         lap.transport.lose_replies.pop(path, None)
         assert result.ok, f"{lap.name}: {result.error}"
 
-    @rule(who=st.integers(0, 3), at=st.sampled_from(["push:reply", "pull:page"]), nth=st.integers(1, 3))
     def sync_killed(self, who: int, at: str, nth: int) -> None:
         """The laptop dies at the nth fault point: after a push reply arrived but before the outbox trim, or
         with a pulled page in hand (mid-pull); the app then starts again on the same file."""
@@ -360,7 +416,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         else:
             assert result.ok, f"{lap.name}: {result.error}"
 
-    @rule(who=st.integers(0, 3), at=st.sampled_from(["push:reply", "pull:page"]), n=st.integers(0, 99))
     def sync_while_editing(self, who: int, at: str, n: int) -> None:
         """The officer keeps working while the sync runs (the TUI never waits for it): an edit lands between a
         push reply and its storing, or between a pulled page and its storing."""
