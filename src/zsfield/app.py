@@ -100,6 +100,7 @@ class ZsFieldApp(App[int]):
         self.store_error: str | None = None
         self._store_ready = threading.Event()
         self._session_store: Store | None = None  # the store this app opened (its session marker is ours)
+        self._store_open_started = False
         self._start_mode = start_mode
         self.MODES = _available_modes()
         self.COMMANDS = App.COMMANDS | {ScreensProvider, RecordSearchProvider}
@@ -112,8 +113,16 @@ class ZsFieldApp(App[int]):
 
     def on_mount(self) -> None:
         if self._start_mode in self.MODES:
-            self.switch_mode(self._start_mode)
-        self._open_store()
+            self.switch_mode(self._start_mode)  # the screen calls first_paint_done once it is painted
+        else:
+            self.first_paint_done()
+
+    def first_paint_done(self) -> None:
+        """The first screen is on the terminal: now open the store (its imports and queries would otherwise
+        compete with the first paint for the interpreter)."""
+        if not self._store_open_started:
+            self._store_open_started = True
+            self._open_store()
 
     @work(thread=True, exclusive=True, group="store")
     def _open_store(self) -> None:

@@ -122,6 +122,8 @@ class DashboardScreen(ZsScreen):
         self._totals: tuple[Any, int] | None = None
         self._rendered_width = 0
         self._load_started = False
+        self._built: set[str] = set()  # the sections whose list is mounted (tabs are built when shown)
+        self._shown: dict[str, int] = {}  # rows in each section's list (built or not)
 
     # --- layout ------------------------------------------------------------------------------------------------
 
@@ -131,18 +133,53 @@ class DashboardScreen(ZsScreen):
             yield Static(t("fmt.loading"), id="dash-summary")
         with Horizontal(id="dash-body"):
             with TabbedContent(id="dash-tabs"):
+                # only the first tab's list is built with the screen; the others when first shown
                 for section in SECTIONS:
-                    with TabPane(self._tab_title(section, None), id=f"tab-{section}"):
-                        yield self._table(section, f"dash-{section}")
-                        yield Static(
-                            t(f"dash.empty_{section}"), classes="empty dash-empty", id=f"empty-{section}"
+                    if section == SECTIONS[0]:
+                        self._built.add(section)
+                        yield TabPane(
+                            self._tab_title(section, None),
+                            *self._section_widgets(section),
+                            id=f"tab-{section}",
                         )
-                        yield Static("", classes="status-line dash-more", id=f"more-{section}")
+                    else:
+                        yield TabPane(self._tab_title(section, None), id=f"tab-{section}")
             with Vertical(id="dash-side"):
                 yield Static(t("dash.section_pipeline"), classes="section-title", id="dash-side-title")
                 yield self._table("pipeline", "dash-pipeline-side")
                 yield Static("", id="dash-outbox")
         yield Static(t("dash.hint"), classes="status-line", id="dash-hint")
+
+    def _section_widgets(self, section: str) -> list[Any]:
+        empty = Static(t(f"dash.empty_{section}"), classes="empty dash-empty", id=f"empty-{section}")
+        more = Static("", classes="status-line dash-more", id=f"more-{section}")
+        empty.display = False
+        more.display = False
+        return [self._table(section, f"dash-{section}"), empty, more]
+
+    async def _build_section(self, section: str) -> None:
+        """Mount a tab's list the first time the tab is shown, filled from the data already read."""
+        if section in self._built:
+            return
+        self._built.add(section)
+        await self.query_one(f"#tab-{section}", TabPane).mount_all(self._section_widgets(section))
+        self._render_lists()
+
+    async def _build_rest(self) -> None:
+        """After the first data is on screen, the other tabs' lists (so switching tabs is instant)."""
+        fresh = [section for section in SECTIONS if section not in self._built]
+        if not fresh or not self.is_attached:
+            return
+        self._built.update(fresh)
+        for section in fresh:
+            await self.query_one(f"#tab-{section}", TabPane).mount_all(self._section_widgets(section))
+        self._render_lists()
+
+    @on(TabbedContent.TabActivated, "#dash-tabs")
+    async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        section = (event.pane.id or "").removeprefix("tab-")
+        if section in SECTIONS:
+            await self._build_section(section)
 
     def _table(self, section: str, table_id: str) -> DataTable[Any]:
         table: DataTable[Any] = DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
@@ -157,9 +194,6 @@ class DashboardScreen(ZsScreen):
         return f"{name} {count}{'+' if capped else ''}"
 
     def on_mount(self) -> None:
-        for section in SECTIONS:
-            self.query_one(f"#empty-{section}").display = False
-            self.query_one(f"#more-{section}").display = False
         self._layout_for_width()
         self.query_one("#dash-follow_ups", DataTable).focus()
         # ZsScreen.on_mount (Textual calls it after this one) starts the first load
@@ -227,6 +261,7 @@ class DashboardScreen(ZsScreen):
         overdue = len(data.follow_ups) - due_today + len(data.milestones) + len(data.service_items)
         self._summary(due_today, overdue, len(data.leads_waiting), data.outbox)
         self._render_lists()
+        self.call_after_refresh(self._build_rest)
 
     def _widths(self, fixed: int, shares: tuple[int, ...]) -> list[int]:
         """Cell widths for a list's text columns: what the terminal leaves beside ``fixed`` cells, shared out."""
@@ -319,11 +354,12 @@ class DashboardScreen(ZsScreen):
             ("stale", totals.stale),
             ("leads", totals.leads_waiting),
         ):
-            shown = self.query_one(f"#dash-{section}", DataTable).row_count
+            shown = self._shown.get(section, 0)
             self._set_tab_title(section, self._tab_title(section, max(total, shown)))
-            more = self.query_one(f"#more-{section}", Static)
-            more.display = total > shown
-            more.update(t("dash.more", shown=shown, total=total))
+            if section in self._built:
+                more = self.query_one(f"#more-{section}", Static)
+                more.display = total > shown
+                more.update(t("dash.more", shown=shown, total=total))
 
     def _due_row(
         self, item: Any, subject: int, title: int, owner: int | None = None
@@ -348,6 +384,13 @@ class DashboardScreen(ZsScreen):
         table_id: str | None = None,
         targets: str | None = None,
     ) -> None:
+        if table_id is None:
+            self._shown[section] = len({f"{target.kind}:{target.id}" for target, _ in rows})
+            self._set_tab_title(section, self._tab_title(section, len(rows), capped=len(rows) >= limit))
+            if section not in self._built:
+                mapping = {f"{target.kind}:{target.id}": target for target, _ in rows}
+                self._targets[section] = mapping
+                return
         table = self.query_one(f"#{table_id or f'dash-{section}'}", DataTable)
         keep = table.cursor_row
         table.clear()
@@ -364,7 +407,6 @@ class DashboardScreen(ZsScreen):
         if table_id is None:
             self.query_one(f"#empty-{section}").display = not rows
             table.display = bool(rows)
-            self._set_tab_title(section, self._tab_title(section, len(rows), capped=len(rows) >= limit))
 
     # --- opening rows -------------------------------------------------------------------------------------------
 
@@ -433,6 +475,10 @@ class DashboardScreen(ZsScreen):
             return
         tabs = self.query_one("#dash-tabs", TabbedContent)
         tabs.active = f"tab-{section}"
+        self.call_after_refresh(self._focus_section, section)
+
+    async def _focus_section(self, section: str) -> None:
+        await self._build_section(section)
         table = self.query_one(f"#dash-{section}", DataTable)
         if table.display:
             table.focus()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
@@ -19,7 +20,10 @@ class HelpScreen(ZsModal):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box", classes="dialog"):
             yield Static(t("help.title"), classes="dialog-title")
-            yield Static(t("help.rebind", file=str(self.zs.settings.config_file)), classes="muted")
+            # plain text: "[bindings]" is the config section, not Rich markup
+            yield Static(
+                t("help.rebind", file=str(self.zs.settings.config_file)), classes="muted", markup=False
+            )
             yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -38,5 +42,7 @@ class HelpScreen(ZsModal):
                 if (key, bid) in seen:
                     continue
                 seen.add((key, bid))
-                table.add_row(key, desc, bid or "—", where)
-        table.add_row("ctrl+p", t("help.palette"), "command_palette", t("help.where_app"))
+                table.add_row(*(Text(cell) for cell in (key, desc, bid or "—", where)))
+        table.add_row(
+            *(Text(c) for c in ("ctrl+p", t("help.palette"), "command_palette", t("help.where_app")))
+        )

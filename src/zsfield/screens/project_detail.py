@@ -117,6 +117,28 @@ FIELD_STAGE: dict[str, Stage] = {name: stage for stage, fields in PANES.items() 
 FIELD_STAGE.update({"company_id": Stage.SCREENING, "permits": Stage.PERMITS})
 """Which pane holds a field (refusals name fields; the first missing one is focused)."""
 
+_LAZY_TABS: tuple[tuple[str, str], ...] = (
+    ("tab-service", "detail.tab_service"),
+    ("tab-milestones", "detail.tab_milestones"),
+    ("tab-capital", "detail.tab_capital"),
+    ("tab-contacts", "detail.tab_contacts"),
+    ("tab-timeline", "detail.tab_timeline"),
+)
+"""The tabs built the first time they are shown (the stage tab is built with the screen)."""
+
+_TAB_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "tab-service": (
+        "#svc-table",
+        ("svc.col_kind", "svc.col_title", "svc.col_responsible", "svc.col_due", "svc.col_state"),
+    ),
+    "tab-milestones": ("#ms-table", ("ms.col_kind", "ms.col_promised", "ms.col_actual", "ms.col_state")),
+    "tab-capital": ("#cap-table", ("cap.col_date", "cap.col_amount", "cap.col_rate", "cap.col_usd")),
+    "tab-contacts": (
+        "#contact-table",
+        ("contact.name", "contact.title_field", "contact.phone", "contact.email", "contact.wechat"),
+    ),
+}
+
 _TEXT_COLUMNS = frozenset(
     {
         "name", "industry", "park_area", "policy_asks", "open_questions", "registered_entity", "land_parcel",
@@ -251,6 +273,7 @@ class ProjectDetailScreen(ZsScreen):
         self._kinds: dict[str, str] = {}
         self._busy = False
         self._focus_after_load: str | None = None
+        self._built_tabs: set[str] = set()
 
     # --- layout ---------------------------------------------------------------------------------------------
 
@@ -278,43 +301,61 @@ class ProjectDetailScreen(ZsScreen):
                     )
                     yield Button(t("detail.move_back") + " (b)", id="btn-back", compact=True)
                     yield Button(t("detail.status") + " (s)", id="btn-status", compact=True)
-            with TabPane(t("detail.tab_service"), id="tab-service"), ServicePlanPane():
-                yield Static(t("svc.hint"), classes="tab-hint")
-                yield DataTable(id="svc-table", cursor_type="row", zebra_stripes=True)
-                with Horizontal(classes="tab-buttons"):
-                    yield Button(t("svc.add") + " (n)", id="btn-svc-add", compact=True)
-            with TabPane(t("detail.tab_milestones"), id="tab-milestones"), MilestonesPane():
-                yield Static(t("ms.hint"), classes="tab-hint")
-                yield DataTable(id="ms-table", cursor_type="row", zebra_stripes=True)
-            with TabPane(t("detail.tab_capital"), id="tab-capital"), CapitalPane():
-                yield Static("", id="cap-summary")
-                yield DataTable(id="cap-table", cursor_type="row", zebra_stripes=True)
-                with Horizontal(classes="tab-buttons"):
-                    yield Button(t("cap.add") + " (n)", id="btn-cap-add", compact=True)
-            with TabPane(t("detail.tab_contacts"), id="tab-contacts"), ContactsPane():
-                yield DataTable(id="contact-table", cursor_type="row", zebra_stripes=True)
-                with Horizontal(classes="tab-buttons"):
-                    yield Button(t("contact.add") + " (n)", id="btn-contact-add", compact=True)
-            with TabPane(t("detail.tab_timeline"), id="tab-timeline"):
-                yield Timeline(project_id=self.project_id, id="detail-timeline")
+            # the other tabs are built the first time they are shown (_build_tab): a project opens with
+            # only what is on screen
+            for tab_id, label in _LAZY_TABS:
+                yield TabPane(t(label), id=tab_id)
 
     def on_mount(self) -> None:
-        for table_id, columns in (
-            (
-                "#svc-table",
-                ("svc.col_kind", "svc.col_title", "svc.col_responsible", "svc.col_due", "svc.col_state"),
-            ),
-            ("#ms-table", ("ms.col_kind", "ms.col_promised", "ms.col_actual", "ms.col_state")),
-            ("#cap-table", ("cap.col_date", "cap.col_amount", "cap.col_rate", "cap.col_usd")),
-            (
-                "#contact-table",
-                ("contact.name", "contact.title_field", "contact.phone", "contact.email", "contact.wechat"),
-            ),
-        ):
-            table = self.query_one(table_id, DataTable)
-            for key in columns:
+        pass  # ZsScreen.on_mount (Textual calls it after this one) starts the first load
+
+    def _tab_content(self, tab_id: str) -> Widget:
+        """The widgets of a tab other than the stage tab (built when the tab is first shown)."""
+        if tab_id == "tab-service":
+            return ServicePlanPane(
+                Static(t("svc.hint"), classes="tab-hint"),
+                DataTable(id="svc-table", cursor_type="row", zebra_stripes=True),
+                Horizontal(
+                    Button(t("svc.add") + " (n)", id="btn-svc-add", compact=True), classes="tab-buttons"
+                ),
+            )
+        if tab_id == "tab-milestones":
+            return MilestonesPane(
+                Static(t("ms.hint"), classes="tab-hint"),
+                DataTable(id="ms-table", cursor_type="row", zebra_stripes=True),
+            )
+        if tab_id == "tab-capital":
+            return CapitalPane(
+                Static("", id="cap-summary"),
+                DataTable(id="cap-table", cursor_type="row", zebra_stripes=True),
+                Horizontal(
+                    Button(t("cap.add") + " (n)", id="btn-cap-add", compact=True), classes="tab-buttons"
+                ),
+            )
+        if tab_id == "tab-contacts":
+            return ContactsPane(
+                DataTable(id="contact-table", cursor_type="row", zebra_stripes=True),
+                Horizontal(
+                    Button(t("contact.add") + " (n)", id="btn-contact-add", compact=True),
+                    classes="tab-buttons",
+                ),
+            )
+        return Timeline(project_id=self.project_id, id="detail-timeline")
+
+    async def _build_tab(self, tab_id: str) -> None:
+        """Mount a tab's widgets the first time it is shown, and fill them from the detail already read."""
+        if tab_id in self._built_tabs or tab_id not in _TAB_COLUMNS and tab_id != "tab-timeline":
+            return
+        self._built_tabs.add(tab_id)
+        pane = self.query_one(f"#{tab_id}", TabPane)
+        await pane.mount(self._tab_content(tab_id))
+        columns = _TAB_COLUMNS.get(tab_id)
+        if columns is not None:
+            table = self.query_one(columns[0], DataTable)
+            for key in columns[1]:
                 table.add_column(t(key), key=key)
-        # ZsScreen.on_mount (called after this one) starts the first load.
+        if self.detail is not None:
+            self._fill_tables()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
@@ -670,6 +711,19 @@ class ProjectDetailScreen(ZsScreen):
     def _fill_tables(self) -> None:
         d = self.detail
         today = self._today()
+        if "tab-service" in self._built_tabs:
+            self._fill_service(d, today)
+        if "tab-milestones" in self._built_tabs:
+            self._fill_milestones(d, today)
+        if "tab-capital" in self._built_tabs:
+            self._fill_capital(d)
+        if "tab-contacts" in self._built_tabs:
+            contacts = self.query_one("#contact-table", DataTable)
+            contacts.clear()
+            for c in d.contacts:
+                contacts.add_row(c.name, c.title, c.phone, c.email, c.wechat, key=c.id)
+
+    def _fill_service(self, d: Any, today: date) -> None:
         svc = self.query_one("#svc-table", DataTable)
         keep = svc.cursor_row
         svc.clear()
@@ -691,6 +745,7 @@ class ProjectDetailScreen(ZsScreen):
         if svc.row_count:
             svc.move_cursor(row=min(keep or 0, svc.row_count - 1))
 
+    def _fill_milestones(self, d: Any, today: date) -> None:
         ms = self.query_one("#ms-table", DataTable)
         keep = ms.cursor_row
         ms.clear()
@@ -720,6 +775,7 @@ class ProjectDetailScreen(ZsScreen):
             )
         ms.move_cursor(row=min(keep or 0, ms.row_count - 1))
 
+    def _fill_capital(self, d: Any) -> None:
         p = d.project
         contracted = p.get("foreign_capital_contracted")
         cur = p.get("foreign_capital_currency") or "USD"
@@ -749,11 +805,6 @@ class ProjectDetailScreen(ZsScreen):
                 amount_usd(r.amount_usd),
                 key=r.id,
             )
-
-        contacts = self.query_one("#contact-table", DataTable)
-        contacts.clear()
-        for c in d.contacts:
-            contacts.add_row(c.name, c.title, c.phone, c.email, c.wechat, key=c.id)
 
     # --- values and saving --------------------------------------------------------------------------------
 
@@ -1006,6 +1057,8 @@ class ProjectDetailScreen(ZsScreen):
     # --- service plan, permits, milestones, capital, contacts -------------------------------------------
 
     def _service_item(self, table_id: str = "#svc-table") -> Any:
+        if not self.query(table_id):
+            return None
         table = self.query_one(table_id, DataTable)
         if not table.row_count or self.detail is None:
             return None
@@ -1087,6 +1140,8 @@ class ProjectDetailScreen(ZsScreen):
         self.app.call_from_thread(self.zs.data_changed)
 
     def action_edit_milestone(self) -> None:
+        if not self.query("#ms-table"):
+            return
         table = self.query_one("#ms-table", DataTable)
         if not table.row_count or self.detail is None:
             return
@@ -1163,8 +1218,10 @@ class ProjectDetailScreen(ZsScreen):
             self._update_per_mu()
 
     @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane_id = event.pane.id
+        if pane_id and pane_id != "tab-stage":
+            await self._build_tab(pane_id)
         target = {
             "tab-service": "#svc-table",
             "tab-milestones": "#ms-table",
@@ -1183,8 +1240,9 @@ class ProjectDetailScreen(ZsScreen):
             self.action_tab("tab-service")
 
     def on_zs_field_app_data_changed(self) -> None:
-        # ZsScreen's handler reloads the detail; the timeline reads its own pages.
-        self.query_one(Timeline).reload()
+        # ZsScreen's handler reloads the detail; the timeline (once shown) reads its own pages.
+        if "tab-timeline" in self._built_tabs:
+            self.query_one(Timeline).reload()
 
     def record_context(self) -> tuple[str | None, str | None]:
         return (self.project_id, None)

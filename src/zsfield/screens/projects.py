@@ -222,6 +222,15 @@ class ProjectsScreen(ZsScreen):
     def _reload_side(self) -> None:
         self._load_side(self.current_filter(with_stage=False), not self._options_loaded)
 
+    def _with_matches(self, f: Any) -> Any:
+        """``f`` with the search's matches from the text index (call in a worker: it scans the index)."""
+        from dataclasses import replace
+
+        index = self._text_index
+        if f.text.strip() and index is not None:
+            return replace(f, text="", ids=index.matching(f.text))
+        return f
+
     def _refresh_text_index(self) -> None:
         """(Re)build the search index in a worker when the projects changed since it was built."""
         self._build_text_index(self._text_index_key)
@@ -245,7 +254,7 @@ class ProjectsScreen(ZsScreen):
         from zsfield.store.queries import options, pipeline, project_leaders
 
         store = self.zs.wait_store()
-        stages = pipeline(store, f, now=self.zs.clock.now())
+        stages = pipeline(store, self._with_matches(f), now=self.zs.clock.now())
         opts = None
         if with_options:
             opts = {
@@ -306,7 +315,7 @@ class ProjectsScreen(ZsScreen):
         self._reload_list()
         if self._debounce is not None:
             self._debounce.stop()
-        self._debounce = self.set_timer(0.3, self._reload_side)
+        self._debounce = self.set_timer(0.5, self._reload_side)
 
     @on(Input.Submitted, "#proj-search")
     def _search_done(self) -> None:

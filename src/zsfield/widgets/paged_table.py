@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.message import Message
 from textual.widgets import DataTable
@@ -64,6 +65,7 @@ class PagedTable(DataTable[Any]):
         to_cells: Callable[[Any], Sequence[Any]],
         *,
         page_size: int = 200,
+        first_page_size: int = 50,
         window_pages: int = 3,
         id: str | None = None,
         classes: str | None = None,
@@ -72,6 +74,9 @@ class PagedTable(DataTable[Any]):
         self._column_spec = list(columns)
         self._to_cells = to_cells
         self.page_size = page_size
+        self.first_page_size = first_page_size
+        """Rows of a new source's first page: a screenful or so, so that each keystroke of a filter repaints
+        quickly (every row added is measured by the DataTable); the next pages have ``page_size`` rows."""
         self.window_pages = max(2, window_pages)
         self._fetch: Callable[..., Any] | None = None
         self._count: Callable[[], int] | None = None
@@ -87,6 +92,7 @@ class PagedTable(DataTable[Any]):
         """The source generation whose rows are shown (benchmarks and tests wait on it)."""
         self._inflight: _Request | None = None
         self._pending: _Request | None = None
+        self._rebuilding = False
 
     def on_mount(self) -> None:
         for key, label_key in self._column_spec:
@@ -99,10 +105,17 @@ class PagedTable(DataTable[Any]):
         """Incremented by every :meth:`set_source`."""
         return self._generation
 
+    def _page_rows(self, page: int) -> int:
+        return max(1, min(self.first_page_size, self.page_size)) if page == 0 else self.page_size
+
+    def _offset(self, page: int) -> int:
+        """Position in the whole list of the first row of page ``page``."""
+        return 0 if page == 0 else self._page_rows(0) + (page - 1) * self.page_size
+
     @property
     def window_start(self) -> int:
         """Position in the whole list of the first row the table holds."""
-        return self._first_page * self.page_size
+        return self._offset(self._first_page)
 
     @property
     def rows_through(self) -> int:
@@ -139,12 +152,12 @@ class PagedTable(DataTable[Any]):
     @work(thread=True, group="paged-table")
     def _load(self, request: _Request, fetch: Callable[..., Any] | None, after: Any) -> None:
         assert fetch is not None
-        offset = request.page * self.page_size
+        offset, limit = self._offset(request.page), self._page_rows(request.page)
         try:
             if self._keyset:
-                page = fetch(offset, self.page_size, after)
+                page = fetch(offset, limit, after)
             else:
-                page = fetch(offset, self.page_size)
+                page = fetch(offset, limit)
         except BaseException:
             self.app.call_from_thread(self._failed, request)
             raise
@@ -181,7 +194,7 @@ class PagedTable(DataTable[Any]):
             self._next()  # closed, or a newer filter superseded this page
             return
         rows = list(page.rows)
-        full = len(rows) >= self.page_size
+        full = len(rows) >= self._page_rows(request.page)
         if request.clear:
             keep = self.cursor_row
             self._pages, self._first_page, self._after = [rows], 0, {}
@@ -230,22 +243,28 @@ class PagedTable(DataTable[Any]):
             if key in self._rows:
                 continue
             self._rows[key] = row
-            self.add_row(*self._to_cells(row), key=key)
+            # plain text, never markup: a name with "[...]" shows as typed (and parsing markup is slow)
+            cells = [Text(cell) if isinstance(cell, str) else cell for cell in self._to_cells(row)]
+            self.add_row(*cells, key=key)
 
     def _rebuild(self, cursor: int | None) -> None:
         """Fill the table with the window's pages again, the cursor on the same record as before."""
-        self.clear()
-        self._rows = {}
-        for rows in self._pages:
-            self._add_rows(rows)
-        if cursor is not None and self.row_count:
-            self.move_cursor(row=max(0, min(cursor, self.row_count - 1)))
+        self._rebuilding = True  # the cursor moves while rows come and go: that asks for no page
+        try:
+            self.clear()
+            self._rows = {}
+            for rows in self._pages:
+                self._add_rows(rows)
+            if cursor is not None and self.row_count:
+                self.move_cursor(row=max(0, min(cursor, self.row_count - 1)))
+        finally:
+            self._rebuilding = False
 
     # --- the cursor asks for more ----------------------------------------------------------------------------
 
     def watch_cursor_coordinate(self, old: Any, new: Any) -> None:
         super().watch_cursor_coordinate(old, new)
-        if self._fetch is None or self._inflight is not None:
+        if self._fetch is None or self._inflight is not None or self._rebuilding or not self.row_count:
             return
         if self._more and new.row >= self.row_count - _NEAR:
             self._request(_Request(self._generation, self._first_page + len(self._pages), clear=False))
