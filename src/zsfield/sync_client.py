@@ -388,6 +388,25 @@ def run_sync(
     result = SyncResult(started_at=_now())
     start = time.monotonic()
     report: ProgressFn = progress or (lambda _p: None)
+    with contextlib.ExitStack() as held:
+        # Keep the database open for the whole sync: each short connection the store opens and closes is then
+        # not the last one, so closing it does not checkpoint the WAL (and fsync the file) every time.
+        with contextlib.suppress(Exception):  # a store that cannot open says so below
+            held.enter_context(store.engine.connect())
+        _run(store, settings, result, report, cancel, opts, start)
+    report(SyncProgress("done", 1, 1, t("sync.done") if result.ok else (result.error or "")))
+    return result
+
+
+def _run(
+    store: Store,
+    settings: Settings,
+    result: SyncResult,
+    report: ProgressFn,
+    cancel: threading.Event | None,
+    opts: SyncOptions,
+    start: float,
+) -> None:
     try:
         server = resolve_server(store, settings, opts)
         if not server:
@@ -426,8 +445,6 @@ def run_sync(
 
         with contextlib.suppress(Exception):  # the store is what failed: the result still says why
             sync_apply.record_result(store, render, ok=result.ok, finished_at=result.finished_at)
-    report(SyncProgress("done", 1, 1, t("sync.done") if result.ok else (result.error or "")))
-    return result
 
 
 def _check_cancel(cancel: threading.Event | None) -> None:
