@@ -106,12 +106,13 @@ def test_random_bytes_are_not_a_database(tmp_path: Path) -> None:
 
 def test_a_database_with_a_page_overwritten(good_db: Path, tmp_path: Path) -> None:
     path = copy_of(good_db, tmp_path / "page.db")
-    page, size = root_page(path, "project")
+    # the local state (who this laptop is, the cursor): every command and the app read it
+    page, size = root_page(path, "sync_state")
     overwrite_page(path, page, size)
     before = digest(path)
     # the library: found at open (a full check) or at the first read of the page, never a bare sqlite error
     with pytest.raises(DatabaseCorrupt), Store.open(path, create=False) as store, store.read() as session:
-        session.connection().exec_driver_sql("SELECT * FROM project").all()
+        session.connection().exec_driver_sql("SELECT * FROM sync_state").all()
     result = zsfield("status", "--db", str(path))
     assert result.returncode == DatabaseCorrupt.exit_code, result.stderr
     assert "Traceback" not in result.stderr
@@ -230,7 +231,7 @@ def damage(path: Path, how: str) -> None:
         conn.commit()
         conn.close()
     else:
-        overwrite_page(path, *root_page(path, "officer"))
+        overwrite_page(path, *root_page(path, "sync_state"))
 
 
 @pytest.mark.parametrize(("how", "code"), [("random", 6), ("cut", 6), ("newer", 4)])
