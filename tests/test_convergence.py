@@ -70,7 +70,7 @@ LONG = PROFILE == "long"
 
 
 def _profile(backend: str) -> settings:
-    examples, steps = (200, 60) if LONG else ((5, 30) if backend == "sqlite" else (3, 20))
+    examples, steps = (200, 60) if LONG else ((4, 30) if backend == "sqlite" else (3, 20))
     examples = int(os.environ.get("ZSFIELD_CONVERGENCE_EXAMPLES", examples))
     steps = int(os.environ.get("ZSFIELD_CONVERGENCE_STEPS", steps))
     return settings(
