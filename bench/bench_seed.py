@@ -2,7 +2,7 @@
 
 Prints one JSON object: ``seed_100k_s`` (wall seconds of ``seed_database``, opening and migrating the file
 included), ``rows`` written, rows per second, the database size, and whether the rows were built in a second
-process (only with four cores or more to spare). Target (issue 7): 30 s. On a shared machine wall time follows
+process (with a core to spare: see seed._spare_core). Target (issue 7): 30 s. On a shared machine wall time follows
 the load: run it at least twice and report the best and the median, with ``load_1min_after`` and the CPU
 seconds (``cpu_s``, this process and its children), which vary less.
 
