@@ -101,6 +101,7 @@ class ZsFieldApp(App[int]):
         self._store_ready = threading.Event()
         self._session_store: Store | None = None  # the store this app opened (its session marker is ours)
         self._store_open_started = False
+        self._failures_shown: set[str] = set()
         self._start_mode = start_mode
         self.MODES = _available_modes()
         self.COMMANDS = App.COMMANDS | {ScreensProvider, RecordSearchProvider}
@@ -147,6 +148,27 @@ class ZsFieldApp(App[int]):
         self._store_ready.set()
         self.call_from_thread(self._set_identity, me, outbox, last, ok)
         self.post_message(self.StoreOpened())
+        if self._session_store is not None and not self._session_store.integrity_checked:
+            # every page checked, once the first screen has its data: a damaged file is still reported
+            # within seconds, without making every start wait for a full read of the file
+            self.call_from_thread(self.set_timer, 3.0, self._check_integrity)
+
+    @work(thread=True, exclusive=True, group="integrity")
+    def _check_integrity(self) -> None:
+        from zsfield.store.engine import integrity_problem
+        from zsfield.store.errors import DatabaseCorrupt
+
+        store = self._session_store
+        if store is None:
+            return
+        try:
+            problem = integrity_problem(store.engine)
+        except Exception as exc:  # noqa: BLE001 - a file too damaged to check is damaged
+            problem = str(exc)
+        if problem is None:
+            return
+        error = DatabaseCorrupt("store.integrity", path=store.path, problem=problem)
+        self.post_message(self.StoreFailed(error.message() if hasattr(error, "message") else str(error)))
 
     def run(self, *args: Any, **kwargs: Any) -> int | None:
         try:
@@ -167,6 +189,37 @@ class ZsFieldApp(App[int]):
         if self.store is None:
             raise RuntimeError(self.store_error or t("app.store_not_open"))
         return self.store
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A worker that failed on the database (a damaged page met by a query, the store not open) shows
+        why and what to do, once, instead of closing the app; anything else still ends the app."""
+        from textual.worker import WorkerFailed
+
+        message = self._store_failure(error.error if isinstance(error, WorkerFailed) else error)
+        if message is None:
+            super()._handle_exception(error)
+            return
+        if message not in self._failures_shown:
+            self._failures_shown.add(message)
+            self.notify(message, title=t("app.store_failed"), severity="error", timeout=30)
+
+    def _store_failure(self, error: BaseException) -> str | None:
+        from zsfield.store.errors import StoreError
+
+        if isinstance(error, StoreError):
+            return error.message() if hasattr(error, "message") else str(error)
+        if isinstance(error, RuntimeError) and self.store is None and self.store_error:
+            return self.store_error  # wait_store(): the store never opened (StoreFailed said why)
+        import sqlite3
+
+        original = getattr(error, "orig", error)
+        if isinstance(original, sqlite3.DatabaseError):
+            from zsfield.store.engine import translate_error
+
+            translated = translate_error(error, self.settings.db_path)
+            if translated is not None:
+                return self._store_failure(translated)
+        return None
 
     def on_zs_field_app_store_failed(self, message: StoreFailed) -> None:
         self.notify(message.error, title=t("app.store_failed"), severity="error", timeout=30)

@@ -123,6 +123,7 @@ class DashboardScreen(ZsScreen):
         self._rendered_width = 0
         self._load_started = False
         self._built: set[str] = set()  # the sections whose list is mounted (tabs are built when shown)
+        self._building: set[str] = set()
         self._shown: dict[str, int] = {}  # rows in each section's list (built or not)
 
     # --- layout ------------------------------------------------------------------------------------------------
@@ -157,22 +158,24 @@ class DashboardScreen(ZsScreen):
         more.display = False
         return [self._table(section, f"dash-{section}"), empty, more]
 
-    async def _build_section(self, section: str) -> None:
+    async def _build_section(self, section: str, *, render: bool = True) -> None:
         """Mount a tab's list the first time the tab is shown, filled from the data already read."""
-        if section in self._built:
+        if section in self._built or section in self._building:
             return
-        self._built.add(section)
+        self._building.add(section)
         await self.query_one(f"#tab-{section}", TabPane).mount_all(self._section_widgets(section))
-        self._render_lists()
+        self._building.discard(section)
+        self._built.add(section)  # only now: the lists are filled (and queried) once their widgets exist
+        if render:
+            self._render_lists()
 
     async def _build_rest(self) -> None:
         """After the first data is on screen, the other tabs' lists (so switching tabs is instant)."""
         fresh = [section for section in SECTIONS if section not in self._built]
         if not fresh or not self.is_attached:
             return
-        self._built.update(fresh)
         for section in fresh:
-            await self.query_one(f"#tab-{section}", TabPane).mount_all(self._section_widgets(section))
+            await self._build_section(section, render=False)
         self._render_lists()
 
     @on(TabbedContent.TabActivated, "#dash-tabs")
@@ -479,6 +482,9 @@ class DashboardScreen(ZsScreen):
 
     async def _focus_section(self, section: str) -> None:
         await self._build_section(section)
+        if section not in self._built:  # being built by the other path: once it is there
+            self.call_after_refresh(self._focus_section, section)
+            return
         table = self.query_one(f"#dash-{section}", DataTable)
         if table.display:
             table.focus()

@@ -340,7 +340,8 @@ class ProjectDetailScreen(ZsScreen):
                     classes="tab-buttons",
                 ),
             )
-        return Timeline(project_id=self.project_id, id="detail-timeline")
+        # a screenful or two of the newest entries; the next ones load as the list is scrolled
+        return Timeline(project_id=self.project_id, id="detail-timeline", page_size=40)
 
     async def _build_tab(self, tab_id: str) -> None:
         """Mount a tab's widgets the first time it is shown, and fill them from the detail already read."""
@@ -384,7 +385,7 @@ class ProjectDetailScreen(ZsScreen):
         self.app.call_from_thread(self._apply, detail, opts)
 
     def _apply(self, detail: Any, opts: dict[str, list[tuple[str, Any]]] | None) -> None:
-        if not self.is_mounted:
+        if not self.is_attached:  # closed before its data came
             return
         if opts is not None:
             self._options = opts

@@ -16,14 +16,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DatabaseError, OperationalError
-from sqlmodel import Session
 
 from zsfield.store.engine import open_engine, translate_error
-from zsfield.store.writer import Writer
+
+if TYPE_CHECKING:  # the ORM (SQLModel, the domain models) is imported by the first session, not by opening:
+    from sqlmodel import Session  # the app's first screen reads with plain SQL and shows sooner
+
+    from zsfield.store.writer import Writer
 
 
 class Store:
@@ -33,6 +36,8 @@ class Store:
         self.engine = engine
         self.path = path
         self._write_lock = threading.Lock()
+        self.integrity_checked = False
+        """Whether opening ran the full page check (else the app runs it in the background)."""
 
     @classmethod
     def open(
@@ -44,7 +49,9 @@ class Store:
         path = Path(path)
         if check is None:
             check = session_marker(path).exists()
-        return cls(open_engine(path, create=create, migrate=migrate, check=check), path)
+        store = cls(open_engine(path, create=create, migrate=migrate, check=check), path)
+        store.integrity_checked = check
+        return store
 
     def begin_session(self) -> None:
         """Leave a marker beside the file while the app has it open: a crash leaves it behind, and the
@@ -69,6 +76,8 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for queries; nothing it does is committed."""
+        from sqlmodel import Session
+
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -84,6 +93,10 @@ class Store:
     def write(self, actor_id: str | None = None, *, outbox: bool = True) -> Iterator[Writer]:
         """One transaction. Every record written through the :class:`Writer` appends its outbox op (unless
         ``outbox`` is false, which only the sync's pull and the demo seed use); an exception rolls back both."""
+        from sqlmodel import Session
+
+        from zsfield.store.writer import Writer
+
         with self._write_lock, Session(self.engine, expire_on_commit=False) as session:
             writer = Writer(session, actor_id=actor_id, outbox=outbox)
             try:

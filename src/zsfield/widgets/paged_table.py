@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.text import Text
 from textual import work
 from textual.message import Message
 from textual.widgets import DataTable
@@ -243,9 +242,7 @@ class PagedTable(DataTable[Any]):
             if key in self._rows:
                 continue
             self._rows[key] = row
-            # plain text, never markup: a name with "[...]" shows as typed (and parsing markup is slow)
-            cells = [Text(cell) if isinstance(cell, str) else cell for cell in self._to_cells(row)]
-            self.add_row(*cells, key=key)
+            self.add_row(*self._to_cells(row), key=key)
 
     def _rebuild(self, cursor: int | None) -> None:
         """Fill the table with the window's pages again, the cursor on the same record as before."""
