@@ -15,7 +15,15 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.pool import NullPool
 
-from zsfield.store.errors import DatabaseCorrupt, DatabaseLocked, DatabaseMissing, DatabaseTooNew, StoreError
+from zsfield.store.errors import (
+    DatabaseCorrupt,
+    DatabaseLocked,
+    DatabaseMissing,
+    DatabaseTooNew,
+    DiskFull,
+    StoreError,
+    check_file,
+)
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -54,25 +62,13 @@ def translate_error(exc: BaseException, path: Path) -> StoreError | None:
     """A :class:`StoreError` for a low-level SQLite failure, or None when it is something else."""
     text = str(getattr(exc, "orig", exc)).lower()
     if "database is locked" in text or "database is busy" in text:
-        return DatabaseLocked(
-            f"The database {path} is locked by another program (another zsfield, a sync, a backup). "
-            "Close it and try again."
-        )
+        return DatabaseLocked("store.locked", path=path)
     if "file is not a database" in text or "malformed" in text or "disk image" in text:
-        return DatabaseCorrupt(
-            f"The database {path} is damaged or is not a zsfield database. It was left untouched. "
-            "Restore it from a backup (zsfield backup), or move it away and sync again to re-download your team's data."
-        )
+        return DatabaseCorrupt("store.corrupt", path=path)
     if "database or disk is full" in text or "disk full" in text:
-        from zsfield.store.errors import DiskFull
-
-        return DiskFull(
-            f"The disk holding {path} is full: the last change was not saved. Free some space and retry."
-        )
+        return DiskFull("store.disk_full", path=path)
     if "unable to open database" in text:
-        return DatabaseMissing(
-            f"Cannot open the database {path}: check that the folder exists and is writable."
-        )
+        return DatabaseMissing("store.cannot_open", path=path)
     return None
 
 
@@ -139,18 +135,10 @@ def open_engine(path: Path, *, create: bool = True, migrate: bool = True, check:
     path = Path(path)
     if not path.exists():
         if not create:
-            raise DatabaseMissing(
-                f"There is no database at {path}. Check the path (--db / ZSFIELD_DB), or create one with "
-                f"`zsfield seed --db {path}` (demo data) or by opening the app."
-            )
+            raise DatabaseMissing("store.missing", path=path)
         path.parent.mkdir(parents=True, exist_ok=True)
-    elif path.stat().st_size > 0:
-        with path.open("rb") as fh:
-            if fh.read(16) != b"SQLite format 3\x00":
-                raise DatabaseCorrupt(
-                    f"{path} is not a SQLite database (its header is wrong). It was left untouched. "
-                    "Restore it from a backup or point --db at the right file."
-                )
+    elif (bad := check_file(path)) is not None:  # not SQLite, or truncated: refused before SQLite opens it
+        raise bad
     engine = make_engine(path)
     try:
         with engine.connect() as conn:
@@ -161,20 +149,13 @@ def open_engine(path: Path, *, create: bool = True, migrate: bool = True, check:
         if check or (migrate and not current and revision is not None):
             problem = integrity_problem(engine)
             if problem is not None:
-                raise DatabaseCorrupt(
-                    f"The database {path} failed its integrity check ({problem}). It was left untouched. "
-                    "Restore it from a backup (zsfield backup) or move it away and sync again."
-                )
+                raise DatabaseCorrupt("store.integrity", path=path, problem=problem)
         if not current:
             from zsfield.store import migrate as migrations
 
             state = migrations.check_revision(engine)
             if state == "newer":
-                raise DatabaseTooNew(
-                    f"The database {path} was written by a newer version of zsfield (schema "
-                    f"{migrations.current_revision(engine)}). Update zsfield (pipx upgrade zsfield) to open "
-                    "it; it was left untouched."
-                )
+                raise DatabaseTooNew("store.too_new", path=path, revision=migrations.current_revision(engine))
             if migrate and state != "current":
                 migrations.upgrade(engine)
     except (OperationalError, DatabaseError) as exc:
