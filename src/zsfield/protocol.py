@@ -28,13 +28,11 @@ MIN_SCHEMA_VERSION = 1
 """The oldest client schema the server still accepts."""
 
 API_PREFIX = "/v1"
-MAX_BATCH_OPS = 2000
-"""At most this many ops in one push. (500 before issue 7: every batch costs a round trip and a commit on
-both sides, whatever its size, so a larger batch is what makes a push of ten thousand ops fast. A client
-sends at most what the server advertises in :class:`Limits`, so old servers keep working.)"""
-MAX_BODY_BYTES = 4 * 1024 * 1024
-"""At most this many bytes in one request body (4 MiB; 1 MiB before issue 7: 2,000 ops of about 600 bytes
-each, as a laptop writes them, must fit)."""
+MAX_BATCH_OPS = 500
+"""At most this many ops in one push (DESIGN.md: ≤ 500 ops or 1 MB). A client sends at most what the server
+advertises in :class:`Limits`, so a server may lower it without breaking old clients."""
+MAX_BODY_BYTES = 1024 * 1024
+"""At most this many bytes in one request body (1 MiB, DESIGN.md)."""
 DEFAULT_PULL_LIMIT = 2000
 MAX_PULL_LIMIT = 5000
 MAX_PULL_BYTES = 4 * 1024 * 1024
@@ -44,8 +42,9 @@ UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0
 
 OpKind = Literal["insert", "update", "delete", "resolve", "void"]
 """``insert`` / ``update`` / ``delete`` a record; ``resolve`` a conflict (fields: ``conflict_id``,
-``resolution``); ``void`` stands for an op the client could not send (too large): the server records it as
-rejected so that the sequence has no gap."""
+``resolution``); ``void`` stands for an op the client will not send: too large (``fields`` empty), or
+refused by the server's validation (``fields``: ``code`` ``invalid`` and the server's ``message``); the
+server records it as rejected with that code, so that the sequence has no gap and the queue never blocks."""
 
 OpStatus = Literal["applied", "conflict", "rejected"]
 """``applied``: every field (or some, with ``conflicts`` listing the others); ``conflict``: nothing applied,
@@ -73,6 +72,10 @@ ERR_SCHEMA_TOO_OLD = "schema_too_old"
 ERR_SCHEMA_TOO_NEW = "schema_too_new"
 ERR_TOO_LARGE = "too_large"
 ERR_INVALID = "invalid_request"
+ERR_INVALID_OP = "invalid_op"
+"""422: ops whose values the domain refuses; the body's ``errors`` name each (``client_seq``, ``op_id``,
+``field``, ``code``, ``message``). Nothing was applied; the client sends those ops again as ``void`` (with
+``{"code": "invalid", "message": …}``) so they become rejections it lists, and the queue moves on."""
 ERR_UNAVAILABLE = "unavailable"
 
 
