@@ -159,6 +159,31 @@ def test_a_change_too_large_to_send_is_rejected_visibly_and_does_not_block(zone:
     assert zone.server.record("visit", after) is not None and zone.server.record("note", big.id) is None
 
 
+def test_an_op_the_servers_checks_refuse_becomes_a_rejection_and_does_not_block(zone: Zone) -> None:
+    """A laptop whose clock said 1970: the server refuses the batch (422 invalid_op, nothing applied); the
+    laptop sends that op again as void, lists it as a rejection with the server's reason, and the rest of
+    its queue goes through — before and after the bad op."""
+    from datetime import UTC, datetime
+
+    from zsfield.store.actions import log_visit
+
+    a1 = zone.laptop("A1")
+    pid = make_project(a1, "时钟错乱项目")
+    with a1.store.write(a1.officer_id) as w:
+        bad, _ = log_visit(
+            w, project_id=pid, summary="时钟错误", occurred_at=datetime(1970, 1, 2, tzinfo=UTC)
+        )
+    after = visit(a1, pid, "之后的拜访")
+    result = a1.sync()
+    assert result.ok and result.rejections == 1 and a1.outbox() == 0
+    (rejection,) = a1.rows("rejection")
+    assert rejection["code"] == "invalid" and rejection["entity_id"] == bad.id
+    assert "occurred_at" in rejection["message"]  # the server's reason, naming the field
+    assert zone.server.record("visit", bad.id) is None
+    assert zone.server.record("visit", after) is not None and zone.server.record("project", pid) is not None
+    assert a1.sync().rejections == 0  # decided once: nothing is sent again
+
+
 def test_a_newer_server_schema_stops_the_sync_and_keeps_every_op(
     zone: Zone, monkeypatch: pytest.MonkeyPatch
 ) -> None:

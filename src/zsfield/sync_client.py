@@ -67,10 +67,17 @@ class SyncError(Exception):
     sequence, store, cancelled."""
 
     def __init__(
-        self, kind: str, message: str, *, status: int | None = None, code: str | None = None
+        self,
+        kind: str,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(message)
         self.kind, self.status, self.code = kind, status, code
+        self.errors = errors or []  # a 422 invalid_op: the refused ops (client_seq, field, message)
 
     @property
     def exit_code(self) -> int:
@@ -309,6 +316,15 @@ def _message(response: httpx.Response) -> str:
     return protocol.error_message(body, response.text[:200])
 
 
+def _errors(response: httpx.Response) -> list[dict[str, Any]]:
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+
+
 def _code(response: httpx.Response) -> str | None:
     try:
         body = response.json()
@@ -344,7 +360,8 @@ def _error_for(response: httpx.Response, server: str) -> SyncError:
         kind, text = "protocol", t("sync.not_a_server", server=server)
     else:
         kind, text = "protocol", t("sync.refused", status=status, message=message)
-    return SyncError(kind, text, status=status, code=code)
+    errors = _errors(response) if code == protocol.ERR_INVALID_OP else None
+    return SyncError(kind, text, status=status, code=code, errors=errors)
 
 
 # --- the sync -------------------------------------------------------------------------------------------------
@@ -452,6 +469,20 @@ def _check_cancel(cancel: threading.Event | None) -> None:
         raise SyncError("cancelled", t("sync.cancelled"))
 
 
+def _refused_ops(exc: SyncError, sendable: set[int]) -> dict[int, str]:
+    """The ops of a batch named by a 422 ``invalid_op`` (client_seq -> reason), among ``sendable``."""
+    if exc.code != protocol.ERR_INVALID_OP:
+        return {}
+    named: dict[int, str] = {}
+    for error in exc.errors:
+        seq = error.get("client_seq")
+        if isinstance(seq, int) and seq in sendable:
+            where = error.get("field")
+            message = str(error.get("message") or error.get("code") or "")
+            named[seq] = f"{where}: {message}" if where else message
+    return named
+
+
 def _push_all(
     store: Store,
     client: SyncClient,
@@ -469,12 +500,26 @@ def _push_all(
     client_id = begun.client_id if begun else sync_apply.ensure_client_id(store)
     total = begun.outbox if begun else sync_apply.outbox_count(store)
     report(SyncProgress("push", 0, total, t("sync.pushing", n=total)))
+    refused: dict[int, str] = {}  # client_seq -> the server's reason, for ops its checks refused
     while total:
         _check_cancel(cancel)
         batch = sync_apply.read_outbox(store, max_ops=max_ops, max_bytes=max_bytes)
         if not batch:
             return
-        reply = client.push_body(sync_apply.push_body(client_id, batch))
+        for op in batch:
+            if op.client_seq in refused:
+                op.make_void(refused[op.client_seq])
+        try:
+            reply = client.push_body(sync_apply.push_body(client_id, batch))
+        except SyncError as exc:
+            # ops the server's checks refuse (nothing was applied): send them again as void, so they become
+            # rejections listed on this laptop, and the rest of the queue goes through
+            sendable = {op.client_seq for op in batch if not op.void}
+            named = _refused_ops(exc, sendable)
+            if not named:
+                raise
+            refused.update(named)
+            continue
         if opts.fault is not None:
             opts.fault("push:reply")
         try:

@@ -434,6 +434,12 @@ class BatchApplier:
     def apply(self, op: Op) -> Result:
         try:
             if op.op == "void":
+                if op.fields.get("code") == protocol.REJECT_INVALID:  # refused by validation earlier
+                    reason = str(op.fields.get("message") or "")[:500] or "a value the server refuses"
+                    raise Refused(
+                        protocol.REJECT_INVALID,
+                        f"Refused by the server's checks ({reason}); it stays listed on the laptop that made it.",
+                    )
                 raise Refused(
                     protocol.REJECT_TOO_LARGE,
                     "This change was too large to send; it stays listed on the laptop that made it.",

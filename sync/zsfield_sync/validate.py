@@ -57,12 +57,9 @@ from zsfield.domain.flow import FlowContext, missing_for
 from zsfield.domain.models import ENTITIES, wire_fields
 from zsfield.domain.money import AmountError, Money
 from zsfield.domain.types import DecimalText, ISODate, UTCDateTime
-from zsfield.protocol import Op, PushRequest
+from zsfield.protocol import ERR_INVALID_OP, Op, PushRequest
 from zsfield_sync.auth import ApiError
 from zsfield_sync.storage import clients, conflicts, read_tx, records
-
-ERR_INVALID_OP = "invalid_op"
-"""ErrorBody.code of a batch refused because of the values of its ops (nothing applied)."""
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 """No zsfield record is older than this: an earlier timestamp is a laptop clock gone wrong (1970)."""

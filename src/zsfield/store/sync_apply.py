@@ -230,6 +230,7 @@ class PendingOp:
     base_version: int
     schema_version: int
     void: bool = False
+    void_reason: str | None = None  # the server's validation message: sent as a void op with code ``invalid``
     wire_json: bytes = b""
 
     @cached_property
@@ -244,10 +245,20 @@ class PendingOp:
             "entity": self.entity,
             "entity_id": self.entity_id,
             "op": "void" if self.void else self.op,
-            "fields": orjson.Fragment(b"{}" if self.void else self.fields_json),
+            "fields": orjson.Fragment(self._void_fields() if self.void else self.fields_json),
             "base_version": self.base_version,
             "schema_version": self.schema_version,
         }
+
+    def _void_fields(self) -> bytes:
+        if self.void_reason is None:
+            return b"{}"
+        return orjson.dumps({"code": protocol.REJECT_INVALID, "message": self.void_reason[:500]})
+
+    def make_void(self, reason: str | None = None) -> None:
+        """Send this op as ``void``: too large (no reason), or refused by the server's checks (its message)."""
+        self.void, self.void_reason = True, reason
+        self.wire_json = orjson.dumps(self.wire_dict())
 
     def to_wire(self) -> protocol.Op:
         return protocol.Op.model_validate_json(orjson.dumps(self.wire_dict()))
@@ -305,8 +316,7 @@ def read_outbox(
         )
         op.wire_json = dumps(op.wire_dict())
         if len(op.wire_json) + _ENVELOPE_BYTES > max_bytes:
-            op.void = True
-            op.wire_json = dumps(op.wire_dict())
+            op.make_void()
         if batch and size + len(op.wire_json) + 1 > max_bytes:
             break
         batch.append(op)
