@@ -114,7 +114,8 @@ class ZsFieldApp(App[int]):
 
     def on_mount(self) -> None:
         if self._start_mode in self.MODES:
-            self.switch_mode(self._start_mode)  # the screen calls first_paint_done once it is painted
+            self.switch_mode(self._start_mode)
+            self.call_after_refresh(self.first_paint_done)  # the first screen on the terminal, then the store
         else:
             self.first_paint_done()
 

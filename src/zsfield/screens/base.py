@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer
 
 from zsfield.bindings import localize
-from zsfield.widgets.footer import AppFooter
 from zsfield.widgets.header import AppHeader
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class ZsScreen(Screen[Any]):
     def compose(self) -> ComposeResult:
         yield AppHeader()
         yield from self.compose_body()
-        yield AppFooter()
+        yield Footer()
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -46,13 +46,7 @@ class ZsScreen(Screen[Any]):
 
     def on_mount(self) -> None:
         self._first_load_started = True
-        # first paint, then the data: the store's imports and the queries wait until the screen is shown
-        self.call_after_refresh(self._first_load)
-
-    def _first_load(self) -> None:
-        self.zs.first_paint_done()
-        if self.is_attached:
-            self.reload()
+        self.reload()  # its worker waits for the store, which the app opens once the first screen is painted
 
     def on_screen_suspend(self) -> None:
         self._suspended = True

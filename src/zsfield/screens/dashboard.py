@@ -238,10 +238,10 @@ class DashboardScreen(ZsScreen):
 
     @work(thread=True, exclusive=True, group="dashboard")
     def _load(self) -> None:
+        app = self.zs
+        store = app.wait_store()  # first: the queries' imports wait until the first paint is done too
         from zsfield.store.queries import dashboard, dashboard_totals, whoami
 
-        app = self.zs
-        store = app.wait_store()
         me = app.me or whoami(store)
         now = app.clock.now()
         today = app.clock.today(me.tz)

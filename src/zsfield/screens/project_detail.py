@@ -274,6 +274,7 @@ class ProjectDetailScreen(ZsScreen):
         self._busy = False
         self._focus_after_load: str | None = None
         self._built_tabs: set[str] = set()
+        self._building_tabs: set[str] = set()
 
     # --- layout ---------------------------------------------------------------------------------------------
 
@@ -345,9 +346,11 @@ class ProjectDetailScreen(ZsScreen):
 
     async def _build_tab(self, tab_id: str) -> None:
         """Mount a tab's widgets the first time it is shown, and fill them from the detail already read."""
-        if tab_id in self._built_tabs or tab_id not in _TAB_COLUMNS and tab_id != "tab-timeline":
+        if tab_id in self._built_tabs or tab_id in self._building_tabs:
             return
-        self._built_tabs.add(tab_id)
+        if tab_id not in _TAB_COLUMNS and tab_id != "tab-timeline":
+            return
+        self._building_tabs.add(tab_id)
         pane = self.query_one(f"#{tab_id}", TabPane)
         await pane.mount(self._tab_content(tab_id))
         columns = _TAB_COLUMNS.get(tab_id)
@@ -355,8 +358,16 @@ class ProjectDetailScreen(ZsScreen):
             table = self.query_one(columns[0], DataTable)
             for key in columns[1]:
                 table.add_column(t(key), key=key)
+        self._building_tabs.discard(tab_id)
+        self._built_tabs.add(tab_id)  # only now: filled (and queried) once its widgets exist
         if self.detail is not None:
             self._fill_tables()
+
+    async def _build_rest(self) -> None:
+        """Once the project is on screen, the other tabs (so switching to one shows it at once)."""
+        for tab_id, _label in _LAZY_TABS:
+            if self.is_attached:
+                await self._build_tab(tab_id)
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
@@ -409,6 +420,8 @@ class ProjectDetailScreen(ZsScreen):
         self._fill_tables()
         for stage in self._mounted_panes():
             self._refresh_pane_values(stage)
+        if first:
+            self.call_after_refresh(self._build_rest)
         if first or self.pane_stage is None:
             self.show_pane(Stage(p["stage"]))
         else:
@@ -1223,6 +1236,17 @@ class ProjectDetailScreen(ZsScreen):
         pane_id = event.pane.id
         if pane_id and pane_id != "tab-stage":
             await self._build_tab(pane_id)
+            if pane_id not in self._built_tabs:  # being built by _build_rest: focus it once it is there
+                self.call_after_refresh(self._focus_tab, pane_id)
+                return
+        self._focus_tab(pane_id)
+
+    def _focus_tab(self, pane_id: str | None) -> None:
+        if not self.is_attached:
+            return
+        if pane_id and pane_id != "tab-stage" and pane_id not in self._built_tabs:
+            self.call_after_refresh(self._focus_tab, pane_id)
+            return
         target = {
             "tab-service": "#svc-table",
             "tab-milestones": "#ms-table",
