@@ -189,7 +189,8 @@ class Project(Record, table=True):
         Index("ix_project_stage_status", "stage", "status"),
         Index("ix_project_team_stage", "owner_team_id", "stage"),
         Index("ix_project_updated", "updated_at", "id"),  # the project list's default order (migration 0002)
-        Index("ix_project_pipeline", "stage", "deleted", "total_investment_cny"),  # 管线 sums (migration 0003)
+        # 管线 (pipeline) sums read from the index alone (migration 0003)
+        Index("ix_project_pipeline", "stage", "deleted", "total_investment_cny"),
     )
     name: str = Field(max_length=200, index=True)
     lead_id: str | None = Field(default=None, max_length=36)
