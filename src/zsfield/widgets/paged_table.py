@@ -20,11 +20,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.markup import escape
 from textual import work
 from textual.message import Message
 from textual.widgets import DataTable
 
 from zsfield.i18n import t
+
+
+def plain_cells(cells: Sequence[Any]) -> list[Any]:
+    """Cells as the officer typed them: a DataTable reads a ``str`` cell as Rich markup, so a name such as
+    ``ACME [asia] GmbH`` would lose its brackets; escaping keeps every character (other cells pass as they
+    are)."""
+    return [escape(cell) if isinstance(cell, str) and "[" in cell else cell for cell in cells]
+
 
 _NEAR = 20
 """Rows from either end of the window at which the next (previous) page is asked for."""
@@ -242,7 +251,7 @@ class PagedTable(DataTable[Any]):
             if key in self._rows:
                 continue
             self._rows[key] = row
-            self.add_row(*self._to_cells(row), key=key)
+            self.add_row(*plain_cells(self._to_cells(row)), key=key)
 
     def _rebuild(self, cursor: int | None) -> None:
         """Fill the table with the window's pages again, the cursor on the same record as before."""
