@@ -7,7 +7,8 @@ from typing import Any
 
 
 async def settle(pilot: Any, rounds: int = 40) -> None:
-    """Wait until no worker is pending or running and the messages they posted are handled.
+    """Wait until no worker is pending or running, the messages they posted are handled and animations
+    have finished.
 
     A worker may start another (a list loads, then its counts); an exclusive worker superseded by a newer
     one is cancelled, which is fine: we then wait for the newer one.
@@ -20,8 +21,33 @@ async def settle(pilot: Any, rounds: int = 40) -> None:
             await app.workers.wait_for_complete()
         await pilot.pause()
         if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
-            await pilot.pause()
+            break
+    # a changed tab label slides its underline into place after a short timer: let it land (a loaded CI
+    # machine was caught with the bar half-way)
+    for _ in range(100):
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+        if not getattr(app.screen, "realign_pending", False) and not _underlines_moving(app):
             return
+        await pilot.pause(0.05)
+
+
+def _underlines_moving(app: Any) -> bool:
+    """True while a Tabs' underline is not (yet) under its active tab."""
+    from textual.css.query import NoMatches
+    from textual.widgets import Tabs
+    from textual.widgets._tabs import Underline
+
+    for tabs in app.screen.query(Tabs):
+        try:
+            active = tabs.query_one("#tabs-list > Tab.-active")
+            underline = tabs.query_one(Underline)
+        except NoMatches:
+            continue
+        start, end = active.virtual_region.shrink(active.styles.gutter).column_span
+        if (underline.highlight_start, underline.highlight_end) != (start, end):
+            return True
+    return False
 
 
 def freeze_cursors(app: Any) -> None:
