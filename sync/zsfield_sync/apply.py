@@ -32,7 +32,14 @@ import orjson
 from sqlalchemy import JSON, select, update
 
 from zsfield import protocol
-from zsfield.domain.codec import WireError, _columns, decode_field, encode_field, field_names
+from zsfield.domain.codec import (
+    WireError,
+    _columns,
+    column_python_type,
+    decode_field,
+    encode_field,
+    field_names,
+)
 from zsfield.domain.models import APPEND_ONLY, ENTITIES, SHARED_ENTITIES, wire_fields
 from zsfield.domain.types import DecimalText, EnumText, ISODate, UTCDateTime
 from zsfield.protocol import Op
@@ -324,12 +331,7 @@ def _normaliser(entity: str, name: str) -> Callable[[Any], Any]:
     if isinstance(col_type, JSON):
         kinds: tuple[type, ...] = (list, dict)
     else:
-        try:
-            py = col_type.python_type
-        except NotImplementedError:
-            py = object
-        if py is object:  # SQLModel's AutoString
-            py = str
+        py = column_python_type(col_type)
         if py not in (str, bool, int):
             return slow
         kinds = (py,)

@@ -67,12 +67,7 @@ def decode_field(entity: str, field: str, value: Any) -> Any:
         if not isinstance(value, list | dict):
             raise WireError(entity, field, value, "expected a JSON list or object")
         return value
-    try:
-        py = col_type.python_type
-    except NotImplementedError:
-        py = object
-    if py is object:  # SQLModel's AutoString
-        py = str
+    py = column_python_type(col_type)
     if py in (dict, list):  # JSON columns
         if not isinstance(value, py):
             raise WireError(entity, field, value, f"expected a JSON {py.__name__}")
@@ -105,3 +100,12 @@ def encode_record(obj: Record, fields: list[str] | None = None) -> dict[str, Any
 def decode_fields(entity: str, data: dict[str, Any]) -> dict[str, Any]:
     """Python values for a wire dict (raises :class:`WireError` on the first bad field)."""
     return {f: decode_field(entity, f, v) for f, v in data.items()}
+
+
+def column_python_type(col_type: Any) -> type:
+    """The Python type a column holds (``str`` for SQLModel's AutoString, whose ``python_type`` is unknown)."""
+    try:
+        py = col_type.python_type
+    except NotImplementedError:
+        py = object
+    return str if py is object else py
