@@ -248,12 +248,6 @@ def test_opening_the_app_on_a_bad_database_says_why(
     assert digest(path) == before and side_files(path) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TUI (app.py / screens): a store that failed to open makes every screen worker's wait_store() raise "
-    "RuntimeError, and a damage found at the first read (a bare sqlalchemy DatabaseError in _open_store) is "
-    "not a StoreError: both end the app with a traceback instead of the notification",
-)
 @pytest.mark.parametrize("how", ["newer", "page"])
 async def test_the_app_itself_shows_why_it_cannot_open_the_database(
     how: str, good_db: Path, tmp_path: Path

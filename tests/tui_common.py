@@ -13,11 +13,13 @@ async def settle(pilot: Any, rounds: int = 40) -> None:
     A worker may start another (a list loads, then its counts); an exclusive worker superseded by a newer
     one is cancelled, which is fine: we then wait for the newer one.
     """
-    from textual.worker import WorkerCancelled, WorkerState
+    from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 
     app = pilot.app
     for _ in range(rounds):
-        with contextlib.suppress(WorkerCancelled):
+        # a failed worker is the app's to handle (a store failure becomes a notification; anything else
+        # ends the app, and run_test raises it at the end of the test)
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
             await app.workers.wait_for_complete()
         await pilot.pause()
         if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):

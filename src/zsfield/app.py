@@ -141,10 +141,14 @@ class ZsFieldApp(App[int]):
             outbox = int(self.store.scalar("SELECT count(*) FROM outbox") or 0)
             last = self.store.get_state("last_sync_at") or ""
             ok = self.store.get_state("last_sync_ok")
-        except StoreError as exc:
-            self.store_error = str(exc)
+        except Exception as exc:
+            # a damaged page may only show at the first read: never leave the screens' workers waiting
             self._store_ready.set()
-            self.post_message(self.StoreFailed(str(exc)))
+            message = str(exc) if isinstance(exc, StoreError) else self._store_failure(exc)
+            if message is None:
+                raise
+            self.store_error = message
+            self.post_message(self.StoreFailed(message))
             return
         self._store_ready.set()
         self.call_from_thread(self._set_identity, me, outbox, last, ok)
@@ -200,6 +204,9 @@ class ZsFieldApp(App[int]):
         if message is None:
             super()._handle_exception(error)
             return
+        self.store_error = (
+            self.store_error or message
+        )  # what went wrong with the database, for status and tests
         if message not in self._failures_shown:
             self._failures_shown.add(message)
             self.notify(message, title=t("app.store_failed"), severity="error", timeout=30)
