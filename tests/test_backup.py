@@ -4,7 +4,6 @@ ops). The real commands in subprocesses."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sqlite3
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_helpers import digest, zsfield
 from sync_helpers import Zone, backends, edit_project, make_project, project_row, synced, visit, zone_fixture
 from zsfield.domain.enums import SourceChannel
 from zsfield.i18n import t
@@ -24,16 +24,6 @@ from zsfield.store.backup import WouldOverwrite, backup_database, restore_databa
 
 ACTOR = "00000000-0000-4000-8000-000000000001"
 BIN = Path(sys.executable).parent
-
-
-def zsfield(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "zsfield.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        encoding="utf-8",
-    )
 
 
 def server_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -45,10 +35,6 @@ def server_cli(*args: str) -> subprocess.CompletedProcess[str]:
         encoding="utf-8",
         env=dict(os.environ),
     )
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def count(path: Path, table: str) -> int:

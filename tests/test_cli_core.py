@@ -3,31 +3,15 @@ exit codes) a person gets for a missing, newer, locked or damaged database."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_helpers import digest, zsfield
 from zsfield.store.errors import DatabaseCorrupt, DatabaseLocked, DatabaseMissing, DatabaseTooNew
-
-
-def zsfield(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run ``zsfield ARGS`` as an officer would (the environment carries the test's ZSFIELD_HOME)."""
-    return subprocess.run(
-        [sys.executable, "-m", "zsfield.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        encoding="utf-8",
-    )
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess[str], exit_code: int, *phrases: str) -> None:

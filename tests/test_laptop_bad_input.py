@@ -5,15 +5,14 @@ leaves what was there exactly as it was."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_helpers import digest, zsfield
 from zsfield.config import ConfigError, load_settings
 from zsfield.domain.enums import SourceChannel
 from zsfield.i18n import t
@@ -28,21 +27,6 @@ from zsfield.store import (
 )
 
 ACTOR = "00000000-0000-4000-8000-000000000001"
-
-
-def zsfield(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "zsfield.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        encoding="utf-8",
-        env={**os.environ, **(env or {})},
-    )
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def side_files(path: Path) -> list[Path]:
