@@ -230,7 +230,6 @@ class ConflictList(_Wire):
 # the very type the model declares, no unknown keys) — which the models accept unchanged — and anything else
 # goes through the pydantic model, which either refuses it (ValidationError) or hands back its validated dump.
 
-_RECORD_KEYS = frozenset(RecordState.model_fields)
 _RESULT_KEYS = frozenset(OpResult.model_fields)
 _RESULT_REQUIRED = frozenset({"client_seq", "op_id", "status"})
 _STATUSES = frozenset(("applied", "conflict", "rejected"))

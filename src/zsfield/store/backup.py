@@ -26,6 +26,12 @@ from zsfield.store.errors import (
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
+def _remove_with_side_files(path: Path) -> None:
+    """Remove ``path`` and its WAL, shared-memory and journal files, where they exist."""
+    for suffix in ("", *SIDE_FILES):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
 class WouldOverwrite(StoreError):
     """The file to write already exists (a backup never overwrites; a restore needs ``--force``)."""
 
@@ -80,8 +86,7 @@ def _copy(source: Path, dest: Path) -> None:
         finally:
             dst.close()
     except BaseException:
-        for suffix in ("", *SIDE_FILES):
-            Path(str(dest) + suffix).unlink(missing_ok=True)
+        _remove_with_side_files(dest)
         raise
     finally:
         src.close()
@@ -106,8 +111,7 @@ def backup_database(source: Path | object, out: Path) -> int:
         raise bad
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
-    for suffix in ("", *SIDE_FILES):
-        Path(str(tmp) + suffix).unlink(missing_ok=True)  # the leftover of a backup that was killed
+    _remove_with_side_files(tmp)  # the leftover of a backup that was killed
     _copy(path, tmp)
     if out.exists():  # appeared meanwhile: keep it, drop ours
         tmp.unlink(missing_ok=True)
@@ -154,8 +158,7 @@ def restore_database(
         raise WouldOverwrite("restore.target_exists", target=target, aside=aside)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".restoring")
-    for suffix in ("", *SIDE_FILES):
-        Path(str(tmp) + suffix).unlink(missing_ok=True)
+    _remove_with_side_files(tmp)
     bad = check_file(backup)
     if bad is not None:
         raise bad
@@ -169,8 +172,7 @@ def restore_database(
         finally:
             store.close()
     except BaseException:
-        for suffix in ("", *SIDE_FILES):
-            Path(str(tmp) + suffix).unlink(missing_ok=True)
+        _remove_with_side_files(tmp)
         raise
     if aside is not None:
         # the current file and its WAL together, so that the kept copy opens with every committed change
