@@ -114,6 +114,11 @@ def run(entries: int = 2000, runs: int = 5) -> dict[str, float]:
     """The figures for bench/run.py: medians in milliseconds."""
     import os
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from zsfield import tui_env
+
+    tui_env.prepare()  # as ``zsfield`` does before Textual is imported
+
     with tempfile.TemporaryDirectory() as tmp:
         old = os.environ.get("ZSFIELD_HOME")
         os.environ["ZSFIELD_HOME"] = tmp

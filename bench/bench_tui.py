@@ -137,6 +137,9 @@ def ttfp(db: Path, runs: int = 5, timeout: float = 60.0) -> dict[str, Any]:
 
 def _open_app(db: Path, start_mode: str) -> Any:
     sys.path.insert(0, str(ROOT / "src"))
+    from zsfield import tui_env
+
+    tui_env.prepare()  # as ``zsfield`` does before Textual is imported
     from zsfield.app import make_app
     from zsfield.config import load_settings
 

@@ -78,6 +78,9 @@ def run_app(args: argparse.Namespace) -> int:
     from zsfield.store.migrate import refuse_unusable
 
     refuse_unusable(settings.db_path)  # a damaged or newer file: its message and exit code, not a broken app
+    from zsfield import tui_env
+
+    tui_env.prepare()
     from zsfield.app import make_app
 
     app = make_app(settings=settings, lang=getattr(args, "lang", None))

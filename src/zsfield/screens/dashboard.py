@@ -26,7 +26,7 @@ from zsfield.format import amount_cny, day, days_ago, overdue_days
 from zsfield.i18n import t
 from zsfield.screens.base import ZsScreen
 from zsfield.screens.lead_cells import channel_label, clip, estimate
-from zsfield.widgets.paged_table import plain_cells
+from zsfield.widgets.table import ZsTable
 from zsfield.widgets.worker_results import while_shown
 
 WIDE = 110
@@ -188,8 +188,8 @@ class DashboardScreen(ZsScreen):
         if section in SECTIONS:
             await self._build_section(section)
 
-    def _table(self, section: str, table_id: str) -> DataTable[Any]:
-        table: DataTable[Any] = DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
+    def _table(self, section: str, table_id: str) -> ZsTable:
+        table = ZsTable(id=table_id, cursor_type="row", zebra_stripes=True)
         for key, label in _COLUMNS[section]:
             table.add_column(t(label), key=key)
         return table
@@ -427,7 +427,7 @@ class DashboardScreen(ZsScreen):
             if key in mapping:
                 continue
             mapping[key] = target
-            table.add_row(*plain_cells(cells), key=key)
+            table.add_row(*cells, key=key)
         self._targets[targets or section] = mapping
         if rows and keep:
             table.move_cursor(row=min(keep, table.row_count - 1))

@@ -57,6 +57,7 @@ from zsfield.screens.project_modals import (
 from zsfield.widgets.fields import FormField
 from zsfield.widgets.stage_stepper import StageStepper, StepperData
 from zsfield.widgets.timeline import Timeline
+from zsfield.widgets.worker_results import while_shown
 
 # (field, kind) per stage pane. Kinds: text, date, amount, decimal, int, credit_code (FormField);
 # company (text, resolved to a company on save); select:<source>; check; milestone (a promised date).
@@ -395,9 +396,8 @@ class ProjectDetailScreen(ZsScreen):
             }
         self.app.call_from_thread(self._apply, detail, opts)
 
+    @while_shown  # closed before its data came
     def _apply(self, detail: Any, opts: dict[str, list[tuple[str, Any]]] | None) -> None:
-        if not self.is_attached:  # closed before its data came
-            return
         if opts is not None:
             self._options = opts
         if detail is None:

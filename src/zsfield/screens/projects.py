@@ -200,6 +200,15 @@ class ProjectsScreen(ZsScreen):
             return resolved[0]
 
         def fetch(offset: int, limit: int, after: Any) -> Any:
+            plain = index is not None and sort == "updated" and f.only_text() and bool(f.text.strip())
+            if plain and after is None and not resolved:
+                # the first page of a plain search: its first matches, in the list's order, found without
+                # scanning every project; the count (and the next pages) take the whole match afterwards
+                first = replace(f, ids=index.first(f.text, limit))
+                return list_projects(
+                    app.wait_store(), first, sort="updated", limit=limit, now=app.clock.now(),
+                    stale_days=stale_days, count=False,
+                )  # fmt: skip
             fi = narrowed()
             return list_projects(
                 app.wait_store(),
@@ -330,7 +339,10 @@ class ProjectsScreen(ZsScreen):
     def _loaded(self, event: PagedTable.Loaded) -> None:
         table = event.table
         total = "…" if event.total < 0 else table.total
-        self.query_one("#proj-count", Static).update(t("fmt.rows", total=total, shown=table.rows_through))
+        self.query_one("#proj-count", Static).update(
+            t("fmt.rows", total=total, shown=table.rows_through),
+            layout=False,  # 1fr × 1: no layout needed
+        )
 
     @on(PagedTable.Opened)
     def _opened(self, event: PagedTable.Opened) -> None:

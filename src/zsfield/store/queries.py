@@ -346,6 +346,15 @@ class ProjectTextIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def _narrowest(self, needle: str) -> tuple[list[str], list[str]]:
+        """The ids and haystacks to search for ``needle``: a cached shorter term's matches when one is inside
+        it (a longer term matches within the shorter one's matches), else everything."""
+        ids, hay = self._ids, self._hay
+        for previous, (p_ids, p_hay) in self._recent.items():
+            if previous in needle and len(p_ids) < len(ids):
+                ids, hay = p_ids, p_hay
+        return ids, hay
+
     def matching(self, term: str) -> tuple[str, ...]:
         """The ids of the projects whose name, company or an alias contains ``term``, most recent first."""
         needle = term.strip().casefold()
@@ -353,16 +362,33 @@ class ProjectTextIndex:
             return tuple(self._ids)
         hit = self._recent.get(needle)
         if hit is None:
-            ids, hay = self._ids, self._hay
-            for previous, (p_ids, p_hay) in self._recent.items():
-                if previous in needle and len(p_ids) < len(ids):
-                    ids, hay = p_ids, p_hay  # a longer term matches within the shorter one's matches
+            ids, hay = self._narrowest(needle)
             keep = list(map(operator.contains, hay, itertools.repeat(needle)))
             hit = (list(itertools.compress(ids, keep)), list(itertools.compress(hay, keep)))
             if len(self._recent) >= 16:
                 self._recent.pop(next(iter(self._recent)))
             self._recent[needle] = hit
         return tuple(hit[0])
+
+    def first(self, term: str, n: int) -> tuple[str, ...]:
+        """The first ``n`` of :meth:`matching`, without scanning past them: the first page of a search shows
+        at once, and a term found in thousands of projects costs a few of them (:meth:`matching`, for the
+        count and the next pages, can follow when the page is on screen)."""
+        needle = term.strip().casefold()
+        if not needle:
+            return tuple(self._ids[:n])
+        hit = self._recent.get(needle)
+        if hit is not None:
+            return tuple(hit[0][:n])
+        ids, hay = self._narrowest(needle)
+        found: list[str] = []
+        step = max(256, 4 * n)
+        for start in range(0, len(hay), step):
+            keep = map(operator.contains, hay[start : start + step], itertools.repeat(needle))
+            found.extend(itertools.compress(ids[start : start + step], keep))
+            if len(found) >= n:
+                break
+        return tuple(found[:n])
 
 
 @dataclass(frozen=True)

@@ -20,20 +20,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.markup import escape
 from textual import work
 from textual.message import Message
 from textual.widgets import DataTable
 
 from zsfield.i18n import t
-
-
-def plain_cells(cells: Sequence[Any]) -> list[Any]:
-    """Cells as the officer typed them: a DataTable reads a ``str`` cell as Rich markup, so a name such as
-    ``ACME [asia] GmbH`` would lose its brackets; escaping keeps every character (other cells pass as they
-    are)."""
-    return [escape(cell) if isinstance(cell, str) and "[" in cell else cell for cell in cells]
-
+from zsfield.widgets.table import ZsTable
 
 _NEAR = 20
 """Rows from either end of the window at which the next (previous) page is asked for."""
@@ -46,7 +38,7 @@ class _Request:
     clear: bool  # the first page of a new source: replaces everything
 
 
-class PagedTable(DataTable[Any]):
+class PagedTable(ZsTable):
     """A lazily paged, windowed, cursor-row table. Row keys are the records' ids."""
 
     DEFAULT_CSS = """
@@ -181,6 +173,10 @@ class PagedTable(DataTable[Any]):
         if pending is not None and pending.generation == self._generation and self.is_attached:
             self._request(pending)
 
+    def _start_count(self, generation: int, count: Callable[[], int]) -> None:
+        if generation == self._generation and self.is_attached:  # not for a source already replaced
+            self._count_rows(generation, count)
+
     @work(thread=True, group="paged-table-count", exclusive=True)
     def _count_rows(self, generation: int, count: Callable[[], int]) -> None:
         total = count()
@@ -212,8 +208,8 @@ class PagedTable(DataTable[Any]):
                 self.total = page.total
             else:
                 self.total = -1
-                if self._count is not None:
-                    self._count_rows(request.generation, self._count)
+                if self._count is not None:  # once the rows are on screen: the count never delays them
+                    self.call_after_refresh(self._start_count, request.generation, self._count)
         elif request.page == self._first_page + len(self._pages):  # the next page
             self._pages.append(rows)
             cursor = self.cursor_row
@@ -251,7 +247,7 @@ class PagedTable(DataTable[Any]):
             if key in self._rows:
                 continue
             self._rows[key] = row
-            self.add_row(*plain_cells(self._to_cells(row)), key=key)
+            self.add_row(*self._to_cells(row), key=key)
 
     def _rebuild(self, cursor: int | None) -> None:
         """Fill the table with the window's pages again, the cursor on the same record as before."""
