@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer
 
 from zsfield.bindings import localize
+from zsfield.widgets.footer import ZsFooter
 from zsfield.widgets.header import AppHeader
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class ZsScreen(Screen[Any]):
     def compose(self) -> ComposeResult:
         yield AppHeader()
         yield from self.compose_body()
-        yield Footer()
+        yield ZsFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()
