@@ -191,6 +191,8 @@ def _bad_values(team_id: str) -> list[tuple[str, dict[str, Any], str, str]]:
          "implausible_time"),
         ("visit", {"project_id": str(uuid.uuid4()), "occurred_at": "2099-06-01T00:00:00Z"}, "occurred_at",
          "implausible_time"),
+        ("visit", {"project_id": str(uuid.uuid4()), "occurred_at": "0001-01-01T00:00:00+08:00"}, "occurred_at",
+         "bad_time"),  # before year 1 in UTC: refused, not a 500
         ("capital_receipt", {**receipt, "project_id": str(uuid.uuid4()), "amount": "-100"}, "amount",
          "negative_amount"),
         ("capital_receipt", {**receipt, "project_id": str(uuid.uuid4()), "rate_to_usd": "abc"}, "rate_to_usd",

@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from sync_helpers import Zone, backends, edit_project, make_project, visit, zone_fixture
@@ -206,7 +208,8 @@ _SAMPLES: list[Any] = [
     None, "", "abc", "x" * 300, "2026-11-23T08:00:00.000000", "2026-11-23T08:00:00", "2026-11-23T08:00:00Z",
     "2026-11-23T08:00:00.00000Z", "2026-11-23T16:00:00+08:00", "2026-11-23", "20261123", "2026-02-30",
     "1500000.00", "1e3", "-0", "NaN", "１２", 0, 7, -3, 2**40, 1.5, True, False, [], ["a"], {}, {"k": 1},
-    "visit", "negotiating", "CNY", "fair",
+    "visit", "negotiating", "CNY", "fair", "0", "0.05", "12.50", "007", "1.", ".5", "0.0000001", "1" * 40,
+    "1" * 41, "100004996", "2.5e-3", "+1",
 ]  # fmt: skip
 
 
@@ -228,6 +231,39 @@ def test_the_compiled_field_normalisers_agree_with_decode_then_encode() -> None:
                 assert outcome(fast, value) == slow, (entity, name, value)
                 checked += 1
     assert checked > 1000
+
+
+@given(
+    st.one_of(
+        st.from_regex(r"[0-9]{1,45}(\.[0-9]{0,45})?", fullmatch=True),
+        st.decimals(allow_nan=True).map(str),
+        st.text(alphabet="0123456789.-+eE ", max_size=45),
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_the_plain_amount_shortcut_agrees_with_the_money_rules(text: str) -> None:
+    from zsfield_sync.validate import _amount_problem, check_amount
+
+    assert check_amount(text) == _amount_problem(text)
+
+
+@given(st.datetimes(), st.sampled_from(["", "Z", "+08:00", "-05:30"]), st.sampled_from(["seconds", "auto"]))
+@settings(max_examples=200, deadline=None)
+def test_the_naive_timestamp_shortcut_agrees_with_the_column_round_trip(
+    when: Any, zone_suffix: str, spec: str
+) -> None:
+    from zsfield_sync.validate import _instant, _round_trip
+
+    text = when.isoformat(timespec=spec) + zone_suffix
+    try:
+        expected = ("ok", _round_trip(text))
+    except (ValueError, TypeError, OverflowError) as exc:
+        expected = ("error", type(exc))
+    try:
+        got = ("ok", _instant(text))
+    except (ValueError, TypeError, OverflowError) as exc:
+        got = ("error", type(exc))
+    assert got == expected
 
 
 def _record(**kw: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ Rules (DESIGN: sync protocol):
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -311,6 +312,8 @@ def _normaliser(entity: str, name: str) -> Callable[[Any], Any]:
         bind_d, result_d = col_type.process_bind_param, col_type.process_result_value
 
         def norm_decimal(value: Any) -> Any:
+            if type(value) is str and _CANONICAL_DECIMAL.fullmatch(value):
+                return value  # format(Decimal(v), "f") == v: already the column's form
             if type(value) is str or type(value) is int:
                 try:
                     return bind_d(result_d(bind_d(value, None), None), None)
@@ -345,15 +348,26 @@ def _normaliser(entity: str, name: str) -> Callable[[Any], Any]:
     return norm_plain
 
 
+_CANONICAL_DECIMAL = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+"""Decimal text in the form ``format(Decimal(text), "f")`` gives back unchanged (no sign, exponent or
+leading zero)."""
+
+
+@cache
+def _normalisers(entity: str) -> dict[str, Callable[[Any], Any]]:
+    """:func:`_normaliser` of every wire field of ``entity``, by name."""
+    return {name: _normaliser(entity, name) for name in field_names(entity)}
+
+
 def normalise(entity: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Wire values checked against their columns and brought to the stored form (or :class:`Refused`)."""
-    out: dict[str, Any] = {}
-    for name, value in fields.items():
-        out[name] = _normaliser(entity, name)(value)
-    _, _, not_null = entity_columns(entity)
-    for name, value in out.items():
-        if value is None and name in not_null:
-            raise Refused(protocol.REJECT_INVALID, f"{entity}.{name} cannot be empty (null)")
+    known = _normalisers(entity)
+    out = {name: (known.get(name) or _normaliser(entity, name))(value) for name, value in fields.items()}
+    if None in out.values():
+        _, _, not_null = entity_columns(entity)
+        for name, value in out.items():
+            if value is None and name in not_null:
+                raise Refused(protocol.REJECT_INVALID, f"{entity}.{name} cannot be empty (null)")
     return out
 
 
@@ -480,9 +494,11 @@ class BatchApplier:
 
     def _insert(self, op: Op) -> Result:
         entity = op.entity
-        fields = dict(op.fields)
-        if fields.pop("id", op.entity_id) != op.entity_id:
-            raise Refused(protocol.REJECT_INVALID, "the id in the fields differs from entity_id")
+        fields = op.fields  # never changed in place: the op is the request's
+        if "id" in fields:
+            fields = dict(fields)
+            if fields.pop("id") != op.entity_id:
+                raise Refused(protocol.REJECT_INVALID, "the id in the fields differs from entity_id")
         existing = self.load(entity, op.entity_id)
         if existing is not None:
             if entity in APPEND_ONLY:
@@ -500,9 +516,10 @@ class BatchApplier:
         if not data.get("created_by") or not self.actor.is_supervisor and data["created_by"] != self.actor.id:
             data["created_by"] = self.actor.id
         must, unset = _must_have(entity)
-        missing = sorted(
-            {n for n in unset if data[n] is None} | {n for n, v in values.items() if v is None and n in must}
-        )
+        missing = [n for n in unset if data[n] is None]
+        if None in values.values():
+            missing += [n for n, v in values.items() if v is None and n in must and n not in unset]
+            missing.sort()
         if missing:
             raise Refused(protocol.REJECT_INVALID, f"{entity}: missing {', '.join(missing)}")
         if entity == "project":

@@ -131,7 +131,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from zsfield_sync.app import create_app
+    from zsfield_sync.app import create_app, serving
     from zsfield_sync.storage import describe_url, resolve_db_url
 
     url = resolve_db_url(getattr(args, "sub_db", None) or args.db)
@@ -159,7 +159,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log_level=args.log_level,
         )
     else:
-        uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(serving(create_app(engine)), host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 

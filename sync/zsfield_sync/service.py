@@ -114,7 +114,7 @@ def push_reply(engine: Engine, actor: Actor, req: PushRequest) -> dict[str, Any]
                 )
             }
         applier = BatchApplier(tx, actor, req.client_id, now=now)
-        applier.prefetch([op for op in req.ops if op.client_seq > last])
+        applier.prefetch(req.ops)  # the records of new ops and of replayed ones (their reply carries them)
         results: list[dict[str, Any]] = []
         replayed: list[dict[str, Any]] = []
         for op in req.ops:

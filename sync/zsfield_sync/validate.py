@@ -42,6 +42,7 @@ authorisation is per op too.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -143,6 +144,12 @@ def _kinds(entity: str) -> dict[str, tuple[str, int | None]]:
 
 
 def _has_nul(value: Any, depth: int = 0) -> bool:
+    if depth == 0 and not isinstance(value, str):
+        try:  # the usual case, at once: JSON text spells a NUL character only as \u0000
+            if b"\\u0000" not in orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS):
+                return False
+        except orjson.JSONEncodeError:
+            pass  # nested too deep for orjson: the walk below decides
     if isinstance(value, str):
         return "\x00" in value
     if depth > 32:
@@ -159,8 +166,19 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
+_PLAIN_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]*)?")
+"""Digits, with at most one decimal point after the first: the usual wire amount, which every rule below
+accepts when it has at most :data:`MAX_AMOUNT_CHARS` characters."""
+
+
 def check_amount(value: Any) -> tuple[str, str] | None:
     """(code, message) when ``value`` is not a non-negative amount in wire form, else None."""
+    if type(value) is str and len(value) <= MAX_AMOUNT_CHARS and _PLAIN_AMOUNT.fullmatch(value):
+        return None  # what _amount_problem says of it, at once
+    return _amount_problem(value)
+
+
+def _amount_problem(value: Any) -> tuple[str, str] | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         kind = "a floating-point number" if isinstance(value, float) else f"JSON {type(value).__name__}"
         return "not_a_number", f'an amount travels as decimal text (e.g. "1500000.00"), not as {kind}'
@@ -181,6 +199,22 @@ def check_amount(value: Any) -> tuple[str, str] | None:
     ):  # 1e999999 is eight characters on the wire and a million in the column
         return "too_large", f"the amount {_shown(value)} has more than {MAX_AMOUNT_CHARS} digits"
     return None
+
+
+_UTC = UTCDateTime()
+
+
+def _instant(value: str) -> datetime | None:
+    """The timestamp as the column stores it and reads it back (aware, UTC): :func:`_round_trip`, at once for
+    a naive ISO text — the wire form, already in UTC — whose round trip gives exactly its own value."""
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return _round_trip(value)
+
+
+def _round_trip(value: str) -> datetime | None:
+    return _UTC.process_result_value(_UTC.process_bind_param(value, None), None)
 
 
 def check_value(entity: str, name: str, value: Any, now: datetime) -> tuple[str, str] | None:
@@ -215,8 +249,8 @@ def check_value(entity: str, name: str, value: Any, now: datetime) -> tuple[str,
         if not isinstance(value, str):
             return None
         try:
-            when = UTCDateTime().process_result_value(UTCDateTime().process_bind_param(value, None), None)
-        except (ValueError, TypeError):
+            when = _instant(value)
+        except (ValueError, TypeError, OverflowError):  # 0001-01-01T00:00+08:00 is before year 1 in UTC
             return "bad_time", f"{name}: {_shown(value)!r} is not an ISO 8601 timestamp"
         assert when is not None
         if when < EARLIEST:
