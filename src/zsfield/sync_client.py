@@ -17,11 +17,13 @@ No Textual or Rich here (a test checks it).
 from __future__ import annotations
 
 import contextlib
+import gc
 import ipaddress
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -211,6 +213,7 @@ class SyncClient:
         self.server = server
         self.options = options or SyncOptions()
         self.cancel = cancel
+        self._abandoned = threading.Event()  # see Ahead.settle: stop retrying a reply nobody waits for
         self.http = make_client(  # TLS certificates always verified
             server,
             headers={"Authorization": f"Bearer {token}", "User-Agent": f"zsfield/{__version__}"},
@@ -267,7 +270,7 @@ class SyncClient:
         headers = {"Content-Type": "application/json"} if "content" in kwargs else None
         last_error = ""
         for attempt in range(max(1, opts.max_attempts)):
-            if self.cancel is not None and self.cancel.is_set():
+            if (self.cancel is not None and self.cancel.is_set()) or self._abandoned.is_set():
                 raise SyncError("cancelled", t("sync.cancelled"))
             retry_after: float | None = None
             try:
@@ -282,7 +285,8 @@ class SyncClient:
             else:
                 if response.status_code < 400:
                     try:
-                        return parse(response.content)
+                        with gc_held():
+                            return parse(response.content)
                     except (ValidationError, ValueError) as exc:
                         raise SyncError(
                             "protocol", t("sync.bad_reply", server=self.server, error=exc)
@@ -292,7 +296,7 @@ class SyncClient:
                     retry_after = _retry_after(response)
                 else:
                     raise _error_for(response, self.server)
-            if attempt + 1 >= opts.max_attempts:
+            if attempt + 1 >= opts.max_attempts or self._abandoned.is_set():
                 break
             delay = min(opts.max_backoff, opts.backoff * (2**attempt)) * (0.75 + random.random() / 2)
             if retry_after is not None:
@@ -306,6 +310,73 @@ class SyncClient:
             "unavailable",
             t("sync.unavailable", server=self.server, attempts=opts.max_attempts, error=last_error),
         )
+
+
+class _GcHold:
+    """Holds off the cyclic garbage collector while a sync parses or stores a pull page or a push reply: a page
+    is hundreds of thousands of objects (none in a cycle), and every collection their allocation triggers
+    walks the process's whole heap — tens of milliseconds each in an app. Collections go on between pages.
+    Threads and nesting share one count; the collector is switched back on only if it was on."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._resume = False
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                self._resume = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0 and self._resume:
+                    gc.enable()
+
+
+gc_held = _GcHold()
+
+
+class Ahead:
+    """The next request of a sync, sent from a helper thread while the calling thread stores the previous
+    reply (a push reply, a pull page) in the local database: the server and the laptop work at the same time.
+    At most one request is in flight, so the server still sees a client's requests one after another."""
+
+    def __init__(self, client: SyncClient) -> None:
+        self.client = client
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future[Any] | None = None
+
+    def send(self, call: Callable[..., Any], *args: Any) -> None:
+        if self._pending is not None:
+            raise RuntimeError("a request is already in flight")
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zsfield-sync")
+        self._pending = self._pool.submit(call, *args)
+
+    def reply(self) -> Any:
+        """The reply of the request in flight (or its error, raised here)."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            raise RuntimeError("no request in flight")
+        return pending.result()
+
+    def settle(self) -> None:
+        """The sync stops early: let a request still in flight end (no more retries), its reply unused — a
+        push the server applied is replayed from its op log at the next sync."""
+        if self._pending is not None:
+            self.client._abandoned.set()
+            with contextlib.suppress(Exception):
+                self.reply()
+            self.client._abandoned.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
 
 def _message(response: httpx.Response) -> str:
@@ -445,8 +516,14 @@ def _run(
             check_compatible(who)
             begun = sync_apply.begin_sync(store, server, who.officer, who.epoch)
             result.epoch_reset = begun.epoch_reset
-            _push_all(store, client, result, report, cancel, opts, who.limits, begun=begun)
-            _pull_all(store, client, result, report, cancel, opts, who.limits, state=begun.state)
+            ahead = Ahead(client)
+            try:
+                _push_all(store, client, result, report, cancel, opts, who.limits, begun=begun, ahead=ahead)
+                _pull_all(
+                    store, client, result, report, cancel, opts, who.limits, state=begun.state, ahead=ahead
+                )
+            finally:
+                ahead.settle()
         result.ok = True
     except SyncError as exc:
         result.error, result.error_kind = str(exc), exc.kind
@@ -464,8 +541,12 @@ def _run(
             sync_apply.record_result(store, render, ok=result.ok, finished_at=result.finished_at)
 
 
+def _cancelled(cancel: threading.Event | None) -> bool:
+    return cancel is not None and cancel.is_set()
+
+
 def _check_cancel(cancel: threading.Event | None) -> None:
-    if cancel is not None and cancel.is_set():
+    if _cancelled(cancel):
         raise SyncError("cancelled", t("sync.cancelled"))
 
 
@@ -492,25 +573,36 @@ def _push_all(
     opts: SyncOptions,
     limits: protocol.Limits | None = None,
     *,
+    ahead: Ahead,
     begun: sync_apply.SyncStart | None = None,
 ) -> None:
+    """Send the outbox in batches. While the server applies a batch, the laptop reads the next one; once its
+    reply is in, the next batch goes out and the reply is stored meanwhile (ops leave the outbox only with
+    their reply, as ever)."""
     limits = limits or protocol.Limits()
     max_ops = max(1, min(opts.batch_ops, limits.max_batch_ops))
     max_bytes = max(64 * 1024, min(opts.batch_bytes, limits.max_body_bytes - BODY_MARGIN))
     client_id = begun.client_id if begun else sync_apply.ensure_client_id(store)
     total = begun.outbox if begun else sync_apply.outbox_count(store)
     report(SyncProgress("push", 0, total, t("sync.pushing", n=total)))
+    if not total:
+        return
     refused: dict[int, str] = {}  # client_seq -> the server's reason, for ops its checks refused
-    while total:
-        _check_cancel(cancel)
-        batch = sync_apply.read_outbox(store, max_ops=max_ops, max_bytes=max_bytes)
-        if not batch:
-            return
+
+    def send(batch: list[sync_apply.PendingOp]) -> None:
         for op in batch:
-            if op.client_seq in refused:
+            if op.client_seq in refused and not op.void:
                 op.make_void(refused[op.client_seq])
+        ahead.send(client.push_body, sync_apply.push_body(client_id, batch))
+
+    batch = sync_apply.read_outbox(store, max_ops=max_ops, max_bytes=max_bytes)
+    if not batch:
+        return
+    send(batch)
+    while True:
+        following = sync_apply.read_outbox(store, max_ops=max_ops, max_bytes=max_bytes, after=batch[-1].rowid)
         try:
-            reply = client.push_body(sync_apply.push_body(client_id, batch))
+            reply = ahead.reply()
         except SyncError as exc:
             # ops the server's checks refuse (nothing was applied): send them again as void, so they become
             # rejections listed on this laptop, and the rest of the queue goes through
@@ -519,11 +611,18 @@ def _push_all(
             if not named:
                 raise
             refused.update(named)
+            _check_cancel(cancel)
+            send(batch)
             continue
         if opts.fault is not None:
             opts.fault("push:reply")
+        if following and not _cancelled(cancel):
+            send(following)  # on its way while this reply is stored
+        else:
+            following = []
         try:
-            ack = sync_apply.apply_push_reply(store, batch, reply, client_id)
+            with gc_held():
+                ack = sync_apply.apply_push_reply(store, batch, reply, client_id)
         except ValueError as exc:
             raise SyncError("protocol", t("sync.bad_reply", server=client.server, error=exc)) from exc
         result.batches += 1
@@ -534,8 +633,17 @@ def _push_all(
         result.replayed += ack.replayed
         total = max(total, result.pushed + ack.left)
         report(SyncProgress("push", result.pushed, total, t("sync.pushed", n=result.pushed, total=total)))
+        if following:
+            batch = following
+            continue
         if not ack.left:
             return
+        _check_cancel(cancel)  # between batches, once the reply is stored
+        # ops written while this batch was out: read the outbox again from its start
+        batch = sync_apply.read_outbox(store, max_ops=max_ops, max_bytes=max_bytes)
+        if not batch:
+            return
+        send(batch)
 
 
 def _pull_all(
@@ -547,8 +655,11 @@ def _pull_all(
     opts: SyncOptions,
     limits: protocol.Limits | None = None,
     *,
+    ahead: Ahead,
     state: dict[str, str] | None = None,
 ) -> None:
+    """Pull pages to the end; the next page is asked for while this one is stored (each page with its
+    cursor, in one local transaction)."""
     limits = limits or protocol.Limits()
     page_size = max(1, min(opts.page_size, limits.max_pull_limit))
     state = state if state is not None else sync_apply.sync_state(store)
@@ -557,36 +668,43 @@ def _pull_all(
     epoch = state.get(sync_apply.K_EPOCH) or ""
     start = since
     report(SyncProgress("pull", 0, None, t("sync.pulling")))
+    _check_cancel(cancel)
+    page = client.pull_page(since, page_size)
     while True:
-        _check_cancel(cancel)
-        page = client.pull_page(since, page_size)
         if epoch and page["epoch"] != epoch:  # restored while we were syncing: start the pull over
             sync_apply.reset_for_epoch(store, page["epoch"])
             result.epoch_reset = True
             since, start, full, epoch = 0, 0, True, page["epoch"]
+            _check_cancel(cancel)
+            page = client.pull_page(since, page_size)
             continue
         if opts.fault is not None:
             opts.fault("pull:page")
+        if page["has_more"] and page["cursor"] <= since:
+            raise SyncError(
+                "protocol", t("sync.bad_reply", server=client.server, error="the cursor did not move")
+            )
+        if page["has_more"] and not _cancelled(cancel):
+            ahead.send(client.pull_page, page["cursor"], page_size)  # on its way while this page is stored
         if (
             page["changes"]
             or page["cursor"] != since
             or page["epoch"] != epoch
             or (full and not page["has_more"])
         ):
-            sync_apply.apply_pull_page(store, page, full_repull=full)
+            with gc_held():
+                sync_apply.apply_pull_page(store, page, full_repull=full)
         # else: the stored cursor, epoch and re-pull flag already say what this empty page says
         epoch = page["epoch"]
         result.pages += 1
         result.pulled += len(page["changes"])
-        if page["has_more"] and page["cursor"] <= since:
-            raise SyncError(
-                "protocol", t("sync.bad_reply", server=client.server, error="the cursor did not move")
-            )
         since = page["cursor"]
         span = max(page["head"] - start, 1)
         report(SyncProgress("pull", since - start, span, t("sync.pulled", n=result.pulled)))
         if not page["has_more"]:
             return
+        _check_cancel(cancel)  # between pages, once this one is stored
+        page = ahead.reply()
 
 
 # --- login / logout -------------------------------------------------------------------------------------------

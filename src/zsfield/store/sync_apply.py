@@ -18,6 +18,7 @@ the outbox, the offset becomes the last acknowledged number, so the wire sequenc
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -284,18 +285,22 @@ _ENVELOPE_BYTES = 200
 
 
 def read_outbox(
-    store: Store, *, max_ops: int = protocol.MAX_BATCH_OPS, max_bytes: int = 900_000
+    store: Store, *, max_ops: int = protocol.MAX_BATCH_OPS, max_bytes: int = 900_000, after: int = 0
 ) -> list[PendingOp]:
     """The next batch, oldest first (the outbox's primary key order): at most ``max_ops`` ops and at most
     ``max_bytes`` of request body. An op too large to send on its own travels as ``void`` (the server records
-    it as rejected; the laptop keeps it listed)."""
+    it as rejected; the laptop keeps it listed).
+
+    ``after``: the last ``rowid`` of a batch sent but not yet acknowledged (its ops are still in the outbox):
+    the batch that follows it. Its wire numbers hold as long as that batch is in the outbox, since the offset
+    moves only when a trim empties the outbox."""
     with store.engine.connect() as conn:
         row = conn.exec_driver_sql("SELECT value FROM sync_state WHERE key = ?", (K_SEQ_OFFSET,)).first()
         offset = int(row[0] or 0) if row else 0
         rows = conn.exec_driver_sql(
             "SELECT client_seq, op_id, entity, entity_id, op, fields, base_version, schema_version "
-            "FROM outbox ORDER BY client_seq LIMIT ?",
-            (max_ops,),
+            "FROM outbox WHERE client_seq > ? ORDER BY client_seq LIMIT ?",
+            (after, max_ops),
         ).all()
     batch: list[PendingOp] = []
     size = _ENVELOPE_BYTES
@@ -341,12 +346,12 @@ def _marks(n: int) -> str:
 def _pending_fields(conn: Any, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
     """Fields of the given records that still have an op in the outbox (``{'*'}``: a pending insert).
 
-    The outbox is looked at only when it holds anything (its primary key answers that at once); it holds the
-    officer's unsent edits, so the cost follows those, never the size of the database."""
-    ids = sorted({record_id for _, record_id in keys})
+    The outbox is looked at only when it holds anything (its primary key answers that at once), and ``keys``
+    only then; it holds the officer's unsent edits, so the cost follows those, never the size of the database."""
     out: dict[tuple[str, str], set[str]] = {}
-    if not ids or conn.exec_driver_sql("SELECT 1 FROM outbox LIMIT 1").first() is None:
+    if conn.exec_driver_sql("SELECT 1 FROM outbox LIMIT 1").first() is None:
         return out
+    ids = sorted({record_id for _, record_id in keys})
     for chunk in _chunks(ids, _MAX_PARAMS):
         rows = conn.exec_driver_sql(
             f"SELECT entity, entity_id, op, fields FROM outbox WHERE entity_id IN ({_marks(len(chunk))})",
@@ -399,9 +404,10 @@ def _apply_states(
     for state in states:
         if state["entity"] in ENTITIES:
             by_entity.setdefault(state["entity"], []).append(state)
-    keys = [(e, s["id"]) for e, items in by_entity.items() for s in items]
-    if versions:
-        keys += [k for k in versions if k[0] in ENTITIES]
+    keys = itertools.chain(
+        ((e, s["id"]) for e, items in by_entity.items() for s in items),
+        (k for k in versions or () if k[0] in ENTITIES),
+    )
     pending = _pending_fields(conn, keys)
     for entity, items in by_entity.items():
         table = ENTITIES[entity].__tablename__  # type: ignore[attr-defined]
