@@ -2,15 +2,17 @@
 (for ``test_crash_safety.py``).
 
 Run as a script it is a tiny fork server: it imports the store once, says ``ready``, then for each line
-``run DB SEED [early]`` forks a child that writes to ``DB`` forever — many small transactions through the
+``run DB SEED [bulk]`` forks a child that writes to ``DB`` forever — many small transactions through the
 officer's actions (leads, projects, stage moves, visits, follow-ups), pulled pages of another officer's records
-and acknowledgements of the outbox (a push reply stored) — and answers with the child's pid. The test kills the
+and acknowledgements of the outbox (a push reply stored); with ``bulk``, only pulled pages, large ones with
+more to come, the first pull into an empty laptop — and answers with the child's pid. The test kills the
 child with SIGKILL. Forking a process that has already imported everything makes a run cost milliseconds, not
 the second a fresh interpreter needs; the server itself never opens a database, so the fork is clean.
 
 What a kill may leave, precisely (:func:`check_store`):
 
-* the file opens through ``Store.open`` and ``PRAGMA integrity_check`` says ``ok``;
+* the file opens through ``Store.open``, ``PRAGMA integrity_check`` says ``ok``, and it has every index of a
+  freshly migrated one (a bulk pull cut short puts its indexes back at that open);
 * the outbox has at most one ``insert`` op per record, and every op names a record that exists;
 * a record with an ``insert`` op still in the outbox (never acknowledged) equals the replay of its ops, in
   ``client_seq`` order: the insert's fields, each update's fields over them, ``deleted`` after a delete
@@ -85,7 +87,7 @@ def _count_left(conn: Any, op_ids: list[str]) -> int:
     )
 
 
-def write_forever(db: str, seed: int) -> None:  # noqa: C901 - one loop of small, independent actions
+def write_forever(db: str, seed: int, bulk: bool = False) -> None:  # noqa: C901 - one loop of small actions
     from zsfield import protocol
     from zsfield.domain.codec import encode_record
     from zsfield.domain.enums import STAGES, Stage
@@ -96,6 +98,8 @@ def write_forever(db: str, seed: int) -> None:  # noqa: C901 - one loop of small
     from zsfield.store import sync_apply as sa
 
     rng = random.Random(seed)
+    if bulk:  # pages large enough to be a bulk load: the indexes of the table they fill are put aside
+        sa.BULK_ROWS = 20
     store = Store.open(db)
     Path(db + ".started").write_text(str(os.getpid()))
     settle_ack_plan(store)
@@ -105,6 +109,8 @@ def write_forever(db: str, seed: int) -> None:  # noqa: C901 - one loop of small
         n += 1
         r = rng.random()
         try:
+            if bulk:
+                r = 0.8  # only pulled pages, most of them with more to come
             if r < 0.2:
                 with store.write(OFFICER) as w:
                     lead = a.capture_lead(
@@ -171,7 +177,7 @@ def write_forever(db: str, seed: int) -> None:  # noqa: C901 - one loop of small
                             w.delete(fu)
             elif r < 0.84:  # a pulled page: another officer's companies
                 cursor = int(store.get_state(sa.K_CURSOR) or 0)
-                size = rng.randint(1, 6)
+                size = rng.randint(20, 60) if bulk else rng.randint(1, 6)
                 changes = []
                 for seq in range(cursor + 1, cursor + size + 1):
                     data = encode_record(Company(id=pulled_id(seq), name=f"外部公司{seq}", created_by=PEER))
@@ -186,8 +192,9 @@ def write_forever(db: str, seed: int) -> None:  # noqa: C901 - one loop of small
                             data=data,
                         )
                     )
+                more = bulk and rng.random() < 0.995  # a pull of many pages: most kills land in it
                 page = protocol.PullResponse(
-                    changes=changes, cursor=cursor + size, has_more=False, epoch="e1", head=cursor + size
+                    changes=changes, cursor=cursor + size, has_more=more, epoch="e1", head=cursor + size
                 )
                 sa.apply_pull_page(store, page)
             else:  # a push reply stored: the oldest ops acknowledged
@@ -236,6 +243,30 @@ def _acked(state: dict[str, str], outbox_ids: set[str]) -> set[tuple[str, str]]:
     return out
 
 
+def _indexes(conn: Any) -> list[tuple[str, str]]:
+    return [tuple(r) for r in conn.exec_driver_sql(INDEX_SQL).all()]  # type: ignore[misc]
+
+
+INDEX_SQL = "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+_MIGRATED: list[tuple[str, str]] = []
+
+
+def migrated_indexes() -> list[tuple[str, str]]:
+    """Every index of a freshly migrated laptop database (name, sql)."""
+    if not _MIGRATED:
+        import tempfile
+
+        from zsfield.store import Store
+
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            Store.open(Path(folder) / "fresh.db") as fresh,
+            fresh.engine.connect() as conn,
+        ):
+            _MIGRATED.extend(_indexes(conn))
+    return _MIGRATED
+
+
 def check_store(path: Path) -> dict[str, int]:
     """Assert what a kill may leave (see the module docstring); returns counts of what the file holds."""
     from sqlmodel import select
@@ -248,6 +279,7 @@ def check_store(path: Path) -> dict[str, int]:
     try:
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            assert _indexes(conn) == migrated_indexes(), "the file lacks an index after its open"
             ops = conn.exec_driver_sql(
                 "SELECT client_seq, op_id, entity, entity_id, op, fields FROM outbox ORDER BY client_seq"
             ).all()
@@ -322,7 +354,7 @@ def serve(lines: Iterator[str]) -> None:
         if pid == 0:
             try:
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                write_forever(db, int(seed))
+                write_forever(db, int(seed), bulk="bulk" in parts[3:])
             except (
                 BaseException
             ):  # a bug, not a kill (SIGKILL runs no code): leave the traceback for the test

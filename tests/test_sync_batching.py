@@ -1,6 +1,7 @@
 """Batch sync at speed (issue 7) without weaker guarantees: batch boundaries and the size limit, the limits a
 server advertises, the fast paths (field normalisers, reply parsing) agreeing with the reference rules, an
-index-backed pull query, and a sync with nothing to do that commits nothing but its result."""
+index-backed pull query, a first pull that builds its indexes once (and never leaves the file without one it
+does not name), and a sync with nothing to do that commits nothing but its result."""
 
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from sync_helpers import Zone, backends, edit_project, make_project, visit, zone_fixture
+from sync_helpers import SimulatedCrash, Zone, backends, edit_project, make_project, visit, zone_fixture
 from zsfield import protocol
-from zsfield.domain.codec import field_names
+from zsfield.domain.codec import encode_record, field_names
 from zsfield.domain.models import ENTITIES, Company
-from zsfield.store import Store, sync_apply
+from zsfield.store import Store, indexes, sync_apply
 
 
 @pytest.fixture(params=backends())
@@ -168,6 +169,94 @@ def test_a_sync_with_nothing_to_do_commits_only_its_result(
     assert result.ok and result.pushed == 0 and result.pulled == 0 and result.pages == 1
     assert writes == [] and a1.store.get_state(sync_apply.K_CURSOR) == cursor
     assert orjson.loads(a1.store.get_state(sync_apply.K_LAST_RESULT) or "{}")["ok"] is True
+
+
+# --- the first pull into an empty laptop builds its indexes once ------------------------------------------------
+
+
+def _indexes(store: Store) -> list[tuple[str, str]]:
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+        return [(name, sql) for name, sql in rows]
+
+
+def _migrated_indexes(tmp_path: Path) -> list[tuple[str, str]]:
+    with Store.open(tmp_path / "fresh.db") as fresh:
+        return _indexes(fresh)
+
+
+def test_a_first_pull_puts_the_indexes_aside_and_builds_them_at_its_end(
+    zone: Zone, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sync_apply, "BULK_ROWS", 5)  # pages of 20: a bulk load in miniature
+    a1 = zone.laptop("A1")
+    _companies(a1.store, 40)
+    assert a1.sync().ok
+    migrated = _migrated_indexes(tmp_path)
+    a2 = zone.laptop("A2")
+    seen: list[tuple[bool, bool]] = []
+
+    def look(stage: str) -> None:  # each page as it arrives, before it is stored
+        if stage == "pull:page":
+            names = {name for name, _ in _indexes(a2.store)}
+            seen.append(("ix_company_name" in names, bool(a2.store.get_state(indexes.K_DEFERRED))))
+
+    result = a2.sync(page_size=20, fault=look)
+    assert result.ok and result.pages == 3 and len(a2.rows("company")) == 40
+    # before the first page: all there; then put aside (and named) until the last page is stored
+    assert seen == [(True, False), (False, True), (False, True)]
+    assert _indexes(a2.store) == migrated and a2.store.get_state(indexes.K_DEFERRED) is None
+
+    b1 = zone.laptop("B1", team="二组")  # companies are the zone's: B1 pulls them too, and is cut short
+
+    def crash(stage: str) -> None:
+        if stage == "pull:page" and b1.store.get_state(indexes.K_DEFERRED):
+            raise SimulatedCrash(stage)
+
+    with pytest.raises(SimulatedCrash):
+        b1.sync(page_size=20, fault=crash)
+    assert _indexes(b1.store) == migrated and b1.store.get_state(indexes.K_DEFERRED) is None
+    assert int(b1.store.get_state(sync_apply.K_CURSOR) or 0) > 0
+    assert 5 <= len(b1.rows("company")) < 20  # the first page and its cursor (offices, teams, officers first)
+    assert b1.sync().ok and len(b1.rows("company")) == 40 and _indexes(b1.store) == migrated
+
+
+def _company_page(first: int, n: int, *, has_more: bool) -> dict[str, Any]:
+    changes = []
+    for seq in range(first, first + n):
+        data = {k: v for k, v in encode_record(Company(id=str(uuid.uuid4()), name=f"公司{seq}")).items()}
+        changes.append(
+            {"entity": "company", "id": data.pop("id"), "version": 1, "deleted": False, "server_seq": seq,
+             "data": data}
+        )  # fmt: skip
+    last = first + n - 1
+    return {"changes": changes, "cursor": last, "has_more": has_more, "epoch": "e1", "head": last + 100}
+
+
+def test_a_crash_in_a_first_pull_leaves_its_indexes_named_and_the_next_open_builds_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sync_apply, "BULK_ROWS", 5)
+    path = tmp_path / "laptop.db"
+    store = Store.open(path)
+    migrated = _indexes(store)
+    sync_apply.apply_pull_page(store, _company_page(1, 10, has_more=True))
+    sync_apply.apply_pull_page(store, _company_page(11, 10, has_more=True))
+    names = {name for name, _ in _indexes(store)}
+    assert "ix_company_name" not in names and "ix_lead_team_id" in names  # only the table the pull fills
+    assert "ix_company_name" in (store.get_state(indexes.K_DEFERRED) or "")
+    store.close()  # the process dies here: the pull never ends
+    again = Store.open(path)
+    try:
+        assert _indexes(again) == migrated and again.get_state(indexes.K_DEFERRED) is None
+        assert again.get_state(sync_apply.K_CURSOR) == "20"
+        assert again.scalar("SELECT count(*) FROM company") == 20
+        assert again.scalar("PRAGMA integrity_check") == "ok"
+        # an ordinary page into a table that has rows leaves every index in place
+        sync_apply.apply_pull_page(again, _company_page(21, 10, has_more=True))
+        assert _indexes(again) == migrated and again.get_state(indexes.K_DEFERRED) is None
+    finally:
+        again.close()
 
 
 # --- the pull query is index-backed ------------------------------------------------------------------------------

@@ -1541,33 +1541,6 @@ def _messages(
         out.close()
 
 
-def _drop_secondary_indexes(conn: Any) -> list[tuple[str, str]]:
-    """Drop the plain (non-unique) indexes of the seeded tables inside the seeding transaction; returns each
-    one's name and its own ``CREATE INDEX`` text for :func:`_create_indexes`.
-
-    Building an index once from all the rows (SQLite sorts them) costs a fraction of keeping it up to date
-    row by row, and gives packed pages. Only for a database without projects, inside the one transaction:
-    the indexes are created again, from the very SQL the migrations stored, before it commits, so the file
-    never has a schema other than the migrated one (a failure rolls the drop back too). Primary keys and
-    unique constraints are kept and checked as the rows go in.
-    """
-    tables = ", ".join(f"'{t}'" for t in _ENTITY_ORDER)
-    rows = conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        f"AND tbl_name IN ({tables}) ORDER BY name"
-    ).all()
-    deferred = [(name, sql) for name, sql in rows if not sql.lstrip().upper().startswith("CREATE UNIQUE")]
-    for name, _ in deferred:
-        conn.exec_driver_sql(f'DROP INDEX "{name}"')
-    return deferred
-
-
-def _create_indexes(conn: Any, deferred: Sequence[tuple[str, str]]) -> None:
-    conn.exec_driver_sql("PRAGMA threads=2")  # SQLite's sorter may use a helper thread for each index
-    for _, sql in deferred:
-        conn.exec_driver_sql(sql)
-
-
 def _seed_pragmas(store: Any) -> None:
     """The seeding store's own connections: ``synchronous=NORMAL`` (WAL stays; the seed is one transaction, so
     it saves the fsync of a WAL the size of the whole dataset at commit, and a crash loses at most that
@@ -1598,6 +1571,7 @@ def seed_database(
     from :data:`PARALLEL_FROM` projects with a core to spare); the rows are the same either way.
     Returns counts per entity, the seconds taken and the path.
     """
+    from zsfield.store import indexes
     from zsfield.store.db import Store, set_state
 
     if projects < 1:
@@ -1620,7 +1594,9 @@ def seed_database(
             with store.write(header["actor"], outbox=outbox) as w:
                 # a larger page cache for this one connection: a big dataset's indexes stay in memory
                 w.session.connection().exec_driver_sql(f"PRAGMA cache_size=-{_SEED_CACHE_KIB}")
-                deferred = _drop_secondary_indexes(w.session.connection()) if not existing else []
+                # into a database without projects: the plain indexes are built once the rows are in, inside
+                # this one transaction (the file never has another schema than the migrated one)
+                deferred = indexes.drop(w.session.connection(), _ENTITY_ORDER) if not existing else []
                 done = 0
                 for message in messages:
                     if message[0] == "end":
@@ -1633,7 +1609,7 @@ def seed_database(
                     done += n
                     if progress is not None:
                         progress(done, projects)
-                _create_indexes(w.session.connection(), deferred)
+                indexes.create(w.session.connection(), deferred)
                 for key, value in header["identity"].items():
                     set_state(w.session, key, value)
                 set_state(w.session, "demo", "1")

@@ -314,9 +314,9 @@ class SyncClient:
 
 class _GcHold:
     """Holds off the cyclic garbage collector while a sync parses or stores a pull page or a push reply: a page
-    is hundreds of thousands of objects (none in a cycle), and every collection their allocation triggers
-    walks the process's whole heap — tens of milliseconds each in an app. Collections go on between pages.
-    Threads and nesting share one count; the collector is switched back on only if it was on."""
+    is thousands of dicts (none in a cycle), and the collections their allocation triggers walk the process's
+    whole heap — tens of milliseconds each in an app. Collections go on between pages. Threads and nesting
+    share one count; the collector is switched back on only if it was on."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -530,6 +530,8 @@ def _run(
     except StoreError as exc:
         result.error, result.error_kind = str(exc), "store"
     finally:
+        with contextlib.suppress(Exception):  # a pull cut short leaves no table without its indexes
+            sync_apply.restore_indexes(store)
         result.seconds = round(time.monotonic() - start, 3)
         result.finished_at = _now()
 

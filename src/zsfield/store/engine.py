@@ -150,14 +150,19 @@ def open_engine(path: Path, *, create: bool = True, migrate: bool = True, check:
             problem = integrity_problem(engine)
             if problem is not None:
                 raise DatabaseCorrupt("store.integrity", path=path, problem=problem)
+        state = "current"
         if not current:
             from zsfield.store import migrate as migrations
 
             state = migrations.check_revision(engine)
             if state == "newer":
                 raise DatabaseTooNew("store.too_new", path=path, revision=migrations.current_revision(engine))
-            if migrate and state != "current":
-                migrations.upgrade(engine)
+        if migrate and revision is not None:
+            from zsfield.store.indexes import restore_pending
+
+            restore_pending(engine)  # a bulk load cut short: its indexes first, as the schema had them
+        if migrate and state != "current":
+            migrations.upgrade(engine)
     except (OperationalError, DatabaseError) as exc:
         engine.dispose()
         translated = translate_error(exc, path)

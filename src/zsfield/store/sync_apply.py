@@ -34,6 +34,7 @@ from zsfield import protocol
 from zsfield.domain.codec import decode_field, encode_field
 from zsfield.domain.models import ENTITIES, TIMELINE_ENTITIES
 from zsfield.domain.types import UTCDateTime, new_id, utcnow
+from zsfield.store import indexes
 from zsfield.store.db import Store, set_state
 from zsfield.store.writer import Writer, derive_project, entry_time
 
@@ -609,12 +610,41 @@ def apply_pull_page(
             return Applied()
     with store.write(None, outbox=False) as w:
         conn = w.session.connection()
-        set_state(conn, K_CURSOR, str(data["cursor"]))
+        set_state(conn, K_CURSOR, str(data["cursor"]))  # a write first: the transaction holds the lock
+        if data["has_more"]:
+            _defer_indexes(conn, data["changes"])
         stats = _apply_states(w, data["changes"], force=full_repull)
         set_state(conn, K_EPOCH, data["epoch"])
         if not data["has_more"]:
             set_state(conn, K_FULL_REPULL, "0")
+            indexes.restore(conn)  # the pull is at its end: build what it put aside
     return stats
+
+
+BULK_ROWS = 1000
+"""A page bringing at least this many records of a table that is still empty, with more pages to come, is the
+start of a bulk load (the first pull into an empty laptop): the table's plain indexes are put aside until the
+pull ends (:mod:`zsfield.store.indexes`)."""
+
+
+def _defer_indexes(conn: Any, changes: Sequence[dict[str, Any]]) -> None:
+    counts: dict[str, int] = {}
+    for change in changes:
+        counts[change["entity"]] = counts.get(change["entity"], 0) + 1
+    tables = [
+        ENTITIES[entity].__tablename__  # type: ignore[attr-defined]
+        for entity, n in counts.items()
+        if n >= BULK_ROWS and entity in ENTITIES
+    ]
+    empty = [t for t in tables if conn.exec_driver_sql(f"SELECT 1 FROM {t} LIMIT 1").first() is None]
+    if empty:
+        indexes.defer(conn, empty)
+
+
+def restore_indexes(store: Store) -> bool:
+    """A sync that stopped before its pull ended: build the indexes a bulk load put aside (one read when there
+    are none). True when there were some."""
+    return indexes.restore_pending(store.engine)
 
 
 # --- conflicts: the officer decides -------------------------------------------------------------------------
