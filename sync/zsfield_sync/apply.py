@@ -104,19 +104,26 @@ def op_result(
     }
 
 
-_LOG_DEFAULTS = {"code": None, "message": None, "conflicts": [], "replayed": False}
-
-
 def log_text(result: Result) -> str:
     """The op log's copy of a result: everything but the record (a replay adds the record as it is then) and
-    the keys that hold their default (a replay starts from :func:`op_result`'s defaults)."""
-    return dumps(
-        {
-            k: v
-            for k, v in result.items()
-            if k != "record" and (k not in _LOG_DEFAULTS or v != _LOG_DEFAULTS[k])
-        }
-    )
+    the keys that hold their default (a replay starts from :func:`op_result`'s defaults), in the result's
+    order."""
+    log = {
+        "client_seq": result["client_seq"],
+        "op_id": result["op_id"],
+        "status": result["status"],
+        "version": result["version"],
+        "server_seq": result["server_seq"],
+    }
+    if result["conflicts"]:
+        log["conflicts"] = result["conflicts"]
+    if result["code"] is not None:
+        log["code"] = result["code"]
+    if result["message"] is not None:
+        log["message"] = result["message"]
+    if result["replayed"]:
+        log["replayed"] = True
+    return dumps(log)
 
 
 class Rec:
@@ -210,6 +217,25 @@ def _rec_from_tuple(row: Any) -> Rec:
     rec.deleted = bool(deleted)
     rec.new = rec.dirty = False
     rec._data = rec._fv = None
+    return rec
+
+
+def _fresh_rec(
+    entity: str,
+    record_id: str,
+    scope: str,
+    parent_id: str | None,
+    deleted: bool,
+    data: dict[str, Any],
+    client: str,
+) -> Rec:
+    """A :class:`Rec` created by an insert of ``client`` at version 1 (thousands per batch: no keyword call;
+    :meth:`BatchApplier._touch` gives it its number and time)."""
+    rec = Rec.__new__(Rec)
+    rec.entity, rec.id, rec.version, rec.scope, rec.parent_id = entity, record_id, 1, scope, parent_id
+    rec.deleted, rec.server_seq, rec.created_by, rec.updated_at = deleted, 0, data.get("created_by"), ""
+    rec._data, rec._fv, rec._data_text, rec._fv_text = data, {CREATED: [1, client]}, None, None
+    rec.new, rec.dirty = True, False
     return rec
 
 
@@ -527,20 +553,7 @@ class BatchApplier:
         deleted = bool(data.pop("deleted", False))
         scope, parent_id = self._scope_for(entity, data)
         self._authorise(entity, "insert", None, scope, data)
-        rec = Rec(
-            entity=entity,
-            id=op.entity_id,
-            version=1,
-            scope=scope,
-            parent_id=parent_id,
-            deleted=deleted,
-            data=data,
-            fv={CREATED: [1, self.client_id]},
-            server_seq=0,
-            created_by=data.get("created_by"),
-            updated_at=self.now,
-            new=True,
-        )
+        rec = _fresh_rec(entity, op.entity_id, scope, parent_id, deleted, data, self.client_id)
         self._touch(rec)
         self.cache[(entity, op.entity_id)] = rec
         return self._result(op, rec, [], applied=True, fresh=True)

@@ -223,6 +223,11 @@ def check_value(entity: str, name: str, value: Any, now: datetime) -> tuple[str,
     if name not in kinds or value is None:
         return None  # unknown fields and nulls are apply's business (per-op rejections)
     kind, length = kinds[name]
+    if kind == "text":  # the most common kind first
+        limit = length or MAX_TEXT_CHARS
+        if isinstance(value, str) and len(value) > limit:
+            return "too_long", f"{name} has {len(value)} characters, more than {limit}"
+        return None
     if kind == "amount":
         return check_amount(value)
     if kind == "int":
@@ -280,11 +285,6 @@ def check_value(entity: str, name: str, value: Any, now: datetime) -> tuple[str,
         )
         if size > MAX_TEXT_CHARS:
             return "too_long", f"{name} holds {size} characters of JSON, more than {MAX_TEXT_CHARS}"
-        return None
-    if kind in ("text", "currency") and isinstance(value, str):
-        limit = length or MAX_TEXT_CHARS
-        if len(value) > limit:
-            return "too_long", f"{name} has {len(value)} characters, more than {limit}"
     return None
 
 
