@@ -395,16 +395,20 @@ def _apply_states(
     *,
     force: bool = False,
     versions: dict[tuple[str, str], int] | None = None,
+    bulk: bool = False,
 ) -> Applied:
     """Write server states (:class:`~zsfield.protocol.RecordState` dicts) into local records, pending fields
     kept. ``versions`` raises just the version of records whose reply carried no state (a plain new insert:
-    the local copy is the server's). A few bulk statements per entity, whatever the number of records."""
+    the local copy is the server's). ``bulk``: a pull page with more to come (see :data:`BULK_ROWS`). A few
+    bulk statements per entity, whatever the number of records."""
     conn = w.session.connection()
     stats = Applied()
     by_entity: dict[str, list[dict[str, Any]]] = {}
     for state in states:
         if state["entity"] in ENTITIES:
             by_entity.setdefault(state["entity"], []).append(state)
+    if bulk:
+        _defer_indexes(conn, {entity: len(items) for entity, items in by_entity.items()})
     keys = itertools.chain(
         ((e, s["id"]) for e, items in by_entity.items() for s in items),
         (k for k in versions or () if k[0] in ENTITIES),
@@ -423,16 +427,25 @@ def _apply_states(
         changes: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (state, column values)
         for state in items:
             record_id = state["id"]
+            if (
+                record_id not in local
+            ):  # the insert takes the columns it knows (and nothing else) from the row
+                new_rows.append(
+                    {
+                        **state["data"],
+                        "id": record_id,
+                        "deleted": state["deleted"],
+                        "version": state["version"],
+                    }
+                )
+                local[record_id] = state["version"]
+                continue
             data = state["data"]
             if data.keys() <= columns:  # the usual case: every wire field is a column
                 row = dict(data)
             else:
                 row = {k: v for k, v in data.items() if k in columns}
             row["id"], row["deleted"], row["version"] = record_id, state["deleted"], state["version"]
-            if record_id not in local:
-                new_rows.append(row)
-                local[record_id] = state["version"]
-                continue
             held = pending.get((entity, record_id), set())
             if ALL_FIELDS in held:
                 stats.kept_local += 1
@@ -611,9 +624,7 @@ def apply_pull_page(
     with store.write(None, outbox=False) as w:
         conn = w.session.connection()
         set_state(conn, K_CURSOR, str(data["cursor"]))  # a write first: the transaction holds the lock
-        if data["has_more"]:
-            _defer_indexes(conn, data["changes"])
-        stats = _apply_states(w, data["changes"], force=full_repull)
+        stats = _apply_states(w, data["changes"], force=full_repull, bulk=data["has_more"])
         set_state(conn, K_EPOCH, data["epoch"])
         if not data["has_more"]:
             set_state(conn, K_FULL_REPULL, "0")
@@ -627,14 +638,13 @@ start of a bulk load (the first pull into an empty laptop): the table's plain in
 pull ends (:mod:`zsfield.store.indexes`)."""
 
 
-def _defer_indexes(conn: Any, changes: Sequence[dict[str, Any]]) -> None:
-    counts: dict[str, int] = {}
-    for change in changes:
-        counts[change["entity"]] = counts.get(change["entity"], 0) + 1
+def _defer_indexes(conn: Any, counts: dict[str, int]) -> None:
+    """Put aside the plain indexes of the tables a page of a pull starts filling (``counts``: its records by
+    entity)."""
     tables = [
         ENTITIES[entity].__tablename__  # type: ignore[attr-defined]
         for entity, n in counts.items()
-        if n >= BULK_ROWS and entity in ENTITIES
+        if n >= BULK_ROWS
     ]
     empty = [t for t in tables if conn.exec_driver_sql(f"SELECT 1 FROM {t} LIMIT 1").first() is None]
     if empty:
