@@ -63,24 +63,31 @@ def test_killed_writer_leaves_a_sound_store(fork_server: subprocess.Popen[str], 
     seed = rng.randrange(1 << 30)
     print(f"seed {seed}")  # the writers' choices follow from it; the kill moments do not
     totals: dict[str, int] = {}
-    assert fork_server.stdin is not None and fork_server.stdout is not None
     for n in range(KILLS):
         started.unlink(missing_ok=True)
-        fork_server.stdin.write(f"run {db} {seed + n}\n")
-        fork_server.stdin.flush()
-        pid = int(fork_server.stdout.readline())
-        try:
-            if n % 5 != 4:  # most kills land in the writing loop; every fifth while the store opens
-                wait_for(started.exists, timeout=60)
-                time.sleep(rng.uniform(0.0, 0.6))
-        finally:
-            os.kill(pid, signal.SIGKILL)
-        wait_for(lambda pid=pid: _gone(pid), timeout=30)
-        error = Path(f"{db}.error")
-        assert not error.exists(), error.read_text()
+        # most kills land in the writing loop; every fifth while the store opens
+        _run_and_kill(fork_server, f"run {db} {seed + n}", db, rng.uniform(0.0, 0.6) if n % 5 != 4 else None)
         totals = check_store(db)
     print(totals)
     assert totals["records"] > 0  # the writers got somewhere: the checks above were not vacuous
+
+
+def _run_and_kill(fork_server: subprocess.Popen[str], command: str, db: Path, after: float | None) -> None:
+    """Start a writer on ``db`` and SIGKILL it ``after`` seconds into its writing (None: at once, while the
+    store may still be opening); a writer that failed by itself fails the test with its traceback."""
+    assert fork_server.stdin is not None and fork_server.stdout is not None
+    fork_server.stdin.write(command + "\n")
+    fork_server.stdin.flush()
+    pid = int(fork_server.stdout.readline())
+    try:
+        if after is not None:
+            wait_for(Path(f"{db}.started").exists, timeout=60)
+            time.sleep(after)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: _gone(pid), timeout=30)
+    error = Path(f"{db}.error")
+    assert not error.exists(), error.read_text()
 
 
 BULK_KILLS = max(5, KILLS // 3)
@@ -92,22 +99,10 @@ def test_killed_first_pull_leaves_every_index(fork_server: subprocess.Popen[str]
     rng = random.Random()
     seed = rng.randrange(1 << 30)
     print(f"seed {seed}")
-    assert fork_server.stdin is not None and fork_server.stdout is not None
     deferred = 0
     for n in range(BULK_KILLS):
         db = copy_template("laptop", tmp_path / f"bulk{n}.db")  # empty each time: a first pull
-        started = Path(f"{db}.started")
-        fork_server.stdin.write(f"run {db} {seed + n} bulk\n")
-        fork_server.stdin.flush()
-        pid = int(fork_server.stdout.readline())
-        try:
-            wait_for(started.exists, timeout=60)
-            time.sleep(rng.uniform(0.02, 0.4))
-        finally:
-            os.kill(pid, signal.SIGKILL)
-        wait_for(lambda pid=pid: _gone(pid), timeout=30)
-        error = Path(f"{db}.error")
-        assert not error.exists(), error.read_text()
+        _run_and_kill(fork_server, f"run {db} {seed + n} bulk", db, rng.uniform(0.02, 0.4))
         deferred += _names_deferred(db)
         totals = check_store(db)
         assert totals["outbox"] == 0
