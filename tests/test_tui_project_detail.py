@@ -206,3 +206,78 @@ async def test_status_needs_reason_then_move_back_and_contact(data: Any) -> None
             assert {c.name for c in s.exec(select(Contact).where(Contact.project_id == pid)).all()} >= {
                 "李秘书"
             }
+
+
+def _shown_titles(app: Any) -> list[str]:
+    from zsfield.screens.project_detail import ProjectDetailScreen
+
+    return [
+        str(s.query_one("#detail-title").render())
+        for s in app.screen_stack
+        if isinstance(s, ProjectDetailScreen)
+    ]
+
+
+async def test_open_reads_first_then_builds_the_screen_once(data: Any) -> None:
+    """open_project reads the project before the screen: the first frame already has the stage pane and its
+    values; the timeline tab shows the page read with it, without a query of its own."""
+    from zsfield.widgets.timeline import Timeline
+
+    store, ids = data
+    app = make_test_app(store, lang="zh", start_mode="none")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        loads: list[int] = []
+        real_load = Timeline._load
+        Timeline._load = lambda self, *a: (loads.append(1), real_load(self, *a))  # type: ignore[method-assign]
+        try:
+            app.open_project(ids["main"])
+            await settle(pilot)
+            screen = app.screen
+            assert screen.project_id == ids["main"] and screen.detail is not None
+            values = [i.value for i in screen.query(".stage-pane FormField Input").results(Input)]
+            assert values and any(values)  # the pane built with the screen, its fields filled
+            await pilot.press("6")
+            await settle(pilot)
+            timeline = screen.query_one("#detail-timeline", Timeline)
+            assert timeline.entries and loads == []  # the page read with the project
+        finally:
+            Timeline._load = real_load  # type: ignore[method-assign]
+
+
+async def test_a_slow_read_shows_the_screen_which_loads_itself(data: Any, monkeypatch: Any) -> None:
+    """A read slower than PREFETCH_WAIT: the screen comes at once and loads the project itself; the late
+    read is dropped (one screen, not two). Two projects asked for in a row: only the second opens."""
+    import time
+
+    import zsfield.screens.project_detail as detail_module
+
+    store, ids = data
+    app = make_test_app(store, lang="zh", start_mode="none")
+    real_read = detail_module.read_project
+
+    def slow_read(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("with_timeline"):  # the read ahead of the screen, not the screen's own
+            time.sleep(0.6)
+        return real_read(*args, **kwargs)
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(detail_module, "read_project", slow_read)
+        app.open_project(ids["main"])
+        await pilot.pause(0.3)  # past PREFETCH_WAIT, the read still running
+        assert len(_shown_titles(app)) == 1
+        await settle(pilot)
+        await pilot.pause(0.5)
+        titles = _shown_titles(app)
+        assert len(titles) == 1 and "远景储能电池基地" in titles[0], titles
+        assert app.screen.detail is not None
+        app.pop_screen()
+        await settle(pilot)
+        monkeypatch.setattr(detail_module, "read_project", real_read)
+        app.open_project(ids["main"])
+        app.open_project(ids["fresh"])
+        await settle(pilot)
+        await pilot.pause(0.3)
+        shown = [s.project_id for s in app.screen_stack if hasattr(s, "project_id")]
+        assert shown == [ids["fresh"]]

@@ -103,6 +103,7 @@ class ZsFieldApp(App[int]):
         self._store_open_started = False
         self._failures_shown: set[str] = set()
         self._start_mode = start_mode
+        self._opening: object | None = None  # the project open_project is reading, until it is shown
         self.MODES = _available_modes()
         self.COMMANDS = App.COMMANDS | {ScreensProvider, RecordSearchProvider}
         super().__init__()
@@ -296,13 +297,39 @@ class ZsFieldApp(App[int]):
         project_id, lead_id = context() if callable(context) else (None, None)
         self.push_screen(VisitCaptureModal(project_id=project_id, lead_id=lead_id))
 
+    PREFETCH_WAIT = 0.15
+    """Seconds ``open_project`` waits for the project's data before showing the screen without it."""
+
     def open_project(self, project_id: str) -> None:
+        """Show a project: its data is read first (a few ms), so the screen is built once, with its fields;
+        a database slower than :attr:`PREFETCH_WAIT` gets the screen at once, which then loads by itself."""
         try:
             from zsfield.screens.project_detail import ProjectDetailScreen
         except ModuleNotFoundError:
             self.notify(t("app.not_available", screen=t("screen.project")), severity="warning")
             return
-        self.push_screen(ProjectDetailScreen(project_id))
+        token = object()
+        self._opening = token
+
+        def show(preloaded: Any = None) -> None:
+            if self._opening is token:  # not shown yet, and no other project asked for since
+                self._opening = None
+                self.push_screen(ProjectDetailScreen(project_id, preloaded=preloaded))
+
+        self.set_timer(self.PREFETCH_WAIT, show)
+        self._prefetch_project(project_id, show)
+
+    @work(thread=True, group="prefetch")
+    def _prefetch_project(self, project_id: str, show: Callable[[Any], None]) -> None:
+        from zsfield.screens.project_detail import read_project
+
+        if not self._store_ready.is_set():
+            return  # still opening: the timer shows the screen, which waits for the store itself
+        try:
+            data = read_project(self.wait_store(), project_id, with_options=True, with_timeline=True)
+        except Exception:  # noqa: BLE001 - the screen's own load reads again and reports what is wrong
+            data = None
+        self.call_from_thread(show, data)
 
     def open_lead(self, lead_id: str) -> None:
         try:

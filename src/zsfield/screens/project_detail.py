@@ -15,6 +15,7 @@ F8 logs a visit for this project (``record_context``). Escape with unsaved chang
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -190,6 +191,13 @@ def _label_key(field: str) -> str:
     return "detail.f." + field.replace(".", "_")
 
 
+TIMELINE_PAGE = 40
+"""Entries of the timeline tab's first page: a screenful or two; the next pages load as it scrolls."""
+
+REST_AFTER = 0.25
+"""Seconds after the project is shown when the tabs not yet opened are built (so that switching is instant)."""
+
+
 class StagePane(Grid):
     """The fields of one stage, in a grid (two columns; one at narrow widths)."""
 
@@ -264,9 +272,13 @@ class ProjectDetailScreen(ZsScreen):
         binding("detail_tab_timeline", "6", "tab('tab-timeline')", "detail.tab_timeline", show=False),
     ]
 
-    def __init__(self, project_id: str) -> None:
+    def __init__(self, project_id: str, preloaded: ProjectRead | None = None) -> None:
+        """``preloaded``: this project as :func:`read_project` read it (with options, and the timeline's first
+        page) before the screen was built; without it the screen reads the project itself once mounted."""
         super().__init__()
         self.project_id = project_id
+        self._preloaded = preloaded
+        self._timeline_first = preloaded.timeline if preloaded is not None else None
         self.detail: Any = None
         self.pane_stage: Stage | None = None
         self._options: dict[str, list[tuple[str, Any]]] | None = None
@@ -295,7 +307,8 @@ class ProjectDetailScreen(ZsScreen):
                         id="pane-select",
                     )
                 yield Static("", id="missing-line")
-                yield VerticalScroll(id="pane-scroll")
+                pane = self._preloaded_pane()
+                yield VerticalScroll(*([pane] if pane is not None else []), id="pane-scroll")
                 with Horizontal(id="detail-buttons"):
                     yield Button(t("detail.save") + " (F10)", id="btn-save", variant="primary", compact=True)
                     yield Button(
@@ -310,6 +323,21 @@ class ProjectDetailScreen(ZsScreen):
 
     def on_mount(self) -> None:
         pass  # ZsScreen.on_mount (Textual calls it after this one) starts the first load
+
+    def _preloaded_pane(self) -> StagePane | None:
+        """With the project read before the screen (``preloaded``), its current stage's pane is built with the
+        screen, so the first frame shows the fields (mounted later, they would take another few frames)."""
+        if self._preloaded is None or self._preloaded.detail is None:
+            return None
+        detail = self._preloaded.detail
+        if self._preloaded.options is not None:
+            self._options = self._preloaded.options
+        stage = Stage(detail.project["stage"])
+        self.detail = detail  # what _build_fields reads; _apply (on mount) then shows all of it
+        try:
+            return StagePane(stage, *self._build_fields(stage))
+        finally:
+            self.detail = None
 
     def _tab_content(self, tab_id: str) -> Widget:
         """The widgets of a tab other than the stage tab (built when the tab is first shown)."""
@@ -343,7 +371,10 @@ class ProjectDetailScreen(ZsScreen):
                 ),
             )
         # a screenful or two of the newest entries; the next ones load as the list is scrolled
-        return Timeline(project_id=self.project_id, id="detail-timeline", page_size=40)
+        first, self._timeline_first = self._timeline_first, None  # read ahead with the project: used once
+        return Timeline(
+            project_id=self.project_id, id="detail-timeline", page_size=TIMELINE_PAGE, first_page=first
+        )
 
     async def _build_tab(self, tab_id: str) -> None:
         """Mount a tab's widgets the first time it is shown, and fill them from the detail already read."""
@@ -376,25 +407,16 @@ class ProjectDetailScreen(ZsScreen):
     # --- data -----------------------------------------------------------------------------------------------
 
     def reload(self) -> None:
+        if self._preloaded is not None:  # read before the screen was built (app.open_project): shown at once
+            read, self._preloaded = self._preloaded, None
+            self._apply(read.detail, read.options)
+            return
         self._load(self._options is None)
 
     @work(thread=True, exclusive=True, group="project-detail")
     def _load(self, with_options: bool) -> None:
-        from zsfield.store.queries import options, project_detail
-
-        store = self.zs.wait_store()
-        detail = project_detail(store, self.project_id)
-        opts = None
-        if with_options:
-            officers = [(o.name, o.id) for o in options(store, "officer")]
-            opts = {
-                "team": [(o.name, o.id) for o in options(store, "team")],
-                "officer": officers,
-                "channel": [(c.label(), c.value) for c in SourceChannel],
-                "park": [(a, a) for a in PARK_AREAS],
-                "currency": [(c, c) for c in _currencies()],
-            }
-        self.app.call_from_thread(self._apply, detail, opts)
+        read = read_project(self.zs.wait_store(), self.project_id, with_options=with_options)
+        self.app.call_from_thread(self._apply, read.detail, read.options)
 
     @while_shown  # closed before its data came
     def _apply(self, detail: Any, opts: dict[str, list[tuple[str, Any]]] | None) -> None:
@@ -421,7 +443,9 @@ class ProjectDetailScreen(ZsScreen):
         for stage in self._mounted_panes():
             self._refresh_pane_values(stage)
         if first:
-            self.call_after_refresh(self._build_rest)
+            # the other tabs a moment after the project is on screen: building them at once would hold the
+            # screen's messages (and a key pressed meanwhile) for tens of ms right after the first frame
+            self.set_timer(REST_AFTER, self._build_rest)
         if first or self.pane_stage is None:
             self.show_pane(Stage(p["stage"]))
         else:
@@ -1281,6 +1305,36 @@ class _Lbl:
 
     def label(self, lang: str | None = None) -> str:
         return t(self.key, lang)
+
+
+@dataclass(frozen=True)
+class ProjectRead:
+    """What the detail screen shows of a project, read in a worker (:func:`read_project`)."""
+
+    detail: Any  # queries.ProjectDetail; None when there is no such project
+    options: dict[str, list[tuple[str, Any]]] | None  # the selects' choices, when asked for
+    timeline: Any = None  # the timeline's first page (TIMELINE_PAGE entries), when asked for
+
+
+def read_project(
+    store: Any, project_id: str, *, with_options: bool, with_timeline: bool = False
+) -> ProjectRead:
+    """Read a project for the detail screen (in a worker): a few ms, so that opening a project can read it
+    before building the screen (``app.open_project``)."""
+    from zsfield.store.queries import options, project_detail, timeline
+
+    detail = project_detail(store, project_id)
+    opts = None
+    if with_options:
+        opts = {
+            "team": [(o.name, o.id) for o in options(store, "team")],
+            "officer": [(o.name, o.id) for o in options(store, "officer")],
+            "channel": [(c.label(), c.value) for c in SourceChannel],
+            "park": [(a, a) for a in PARK_AREAS],
+            "currency": [(c, c) for c in _currencies()],
+        }
+    first = timeline(store, project_id=project_id, limit=TIMELINE_PAGE) if with_timeline and detail else None
+    return ProjectRead(detail, opts, first)
 
 
 def _ready(w: Widget) -> bool:

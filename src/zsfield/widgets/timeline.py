@@ -8,6 +8,7 @@ reaches the end, so a project with thousands of entries opens as fast as one wit
 Used by the project detail and, later, the supervisor screens::
 
     yield Timeline(project_id=pid)        # or Timeline(lead_id=lid)
+    yield Timeline(project_id=pid, page_size=40, first_page=page)  # a first page the owner read ahead
     ...
     def on_timeline_chosen(self, message: Timeline.Chosen) -> None: ...
 """
@@ -148,6 +149,7 @@ class Timeline(Vertical):
         project_id: str | None = None,
         lead_id: str | None = None,
         page_size: int = 100,
+        first_page: Page[TimelineEntry] | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -161,6 +163,7 @@ class Timeline(Vertical):
         self._total = 0
         self._generation = 0
         self._loading = False
+        self._first_page = first_page  # read ahead by the owner: shown on mount instead of a first query
 
     def compose(self) -> ComposeResult:
         yield Static(t("fmt.loading"), classes="timeline--status")
@@ -181,7 +184,12 @@ class Timeline(Vertical):
 
     def on_mount(self) -> None:
         self.watch(self.option_list, "scroll_y", self._scrolled, init=False)
-        self.reload()
+        first, self._first_page = self._first_page, None
+        if first is not None and first.offset == 0:
+            self._generation += 1
+            self._apply(self._generation, first)
+        else:
+            self.reload()
 
     def reload(self) -> None:
         """Read the history again from its first page (after a write, or when shown)."""
@@ -202,7 +210,7 @@ class Timeline(Vertical):
         self.app.call_from_thread(self._apply, generation, page)
 
     def _apply(self, generation: int, page: Page[TimelineEntry]) -> None:
-        if generation != self._generation or not self.is_mounted:
+        if generation != self._generation or not self.is_attached:  # a newer page asked for, or closed
             return
         self._loading = False
         ol = self.option_list
