@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Static
 from zsfield.bindings import binding, describe
 from zsfield.i18n import t
 from zsfield.screens.base import ZsModal
+from zsfield.widgets.table import ZsTable
 
 
 class HelpScreen(ZsModal):
@@ -24,7 +25,7 @@ class HelpScreen(ZsModal):
             yield Static(
                 t("help.rebind", file=str(self.zs.settings.config_file)), classes="muted", markup=False
             )
-            yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
+            yield ZsTable(id="help-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -57,6 +57,7 @@ from zsfield.screens.project_modals import (
 )
 from zsfield.widgets.fields import FormField
 from zsfield.widgets.stage_stepper import StageStepper, StepperData
+from zsfield.widgets.table import ZsTable
 from zsfield.widgets.timeline import Timeline
 from zsfield.widgets.worker_results import while_shown
 
@@ -344,7 +345,7 @@ class ProjectDetailScreen(ZsScreen):
         if tab_id == "tab-service":
             return ServicePlanPane(
                 Static(t("svc.hint"), classes="tab-hint"),
-                DataTable(id="svc-table", cursor_type="row", zebra_stripes=True),
+                ZsTable(id="svc-table", cursor_type="row", zebra_stripes=True),
                 Horizontal(
                     Button(t("svc.add") + " (n)", id="btn-svc-add", compact=True), classes="tab-buttons"
                 ),
@@ -352,19 +353,19 @@ class ProjectDetailScreen(ZsScreen):
         if tab_id == "tab-milestones":
             return MilestonesPane(
                 Static(t("ms.hint"), classes="tab-hint"),
-                DataTable(id="ms-table", cursor_type="row", zebra_stripes=True),
+                ZsTable(id="ms-table", cursor_type="row", zebra_stripes=True),
             )
         if tab_id == "tab-capital":
             return CapitalPane(
                 Static("", id="cap-summary"),
-                DataTable(id="cap-table", cursor_type="row", zebra_stripes=True),
+                ZsTable(id="cap-table", cursor_type="row", zebra_stripes=True),
                 Horizontal(
                     Button(t("cap.add") + " (n)", id="btn-cap-add", compact=True), classes="tab-buttons"
                 ),
             )
         if tab_id == "tab-contacts":
             return ContactsPane(
-                DataTable(id="contact-table", cursor_type="row", zebra_stripes=True),
+                ZsTable(id="contact-table", cursor_type="row", zebra_stripes=True),
                 Horizontal(
                     Button(t("contact.add") + " (n)", id="btn-contact-add", compact=True),
                     classes="tab-buttons",
@@ -588,7 +589,7 @@ class ProjectDetailScreen(ZsScreen):
     def _permit_checklist(self) -> Widget:
         box = PermitChecklist(id="permit-box")
         box.compose_add_child(Static(t("svc.permits_hint"), classes="pane-info"))
-        box.compose_add_child(DataTable(id="permit-table", cursor_type="row", zebra_stripes=True))
+        box.compose_add_child(ZsTable(id="permit-table", cursor_type="row", zebra_stripes=True))
         bar = Horizontal(id="permit-add-bar")
         bar.compose_add_child(
             Select(

@@ -22,6 +22,7 @@ from zsfield.format import amount_cny, days_ago
 from zsfield.i18n import current_language, t
 from zsfield.screens.base import ZsScreen
 from zsfield.widgets.paged_table import PagedTable
+from zsfield.widgets.table import ZsTable
 from zsfield.widgets.worker_results import while_shown
 
 SORTS: tuple[str, ...] = ("updated", "last_entry", "investment", "name")
@@ -99,7 +100,7 @@ class ProjectsScreen(ZsScreen):
         with Horizontal(id="proj-main"):
             with Vertical(id="proj-pipeline"):
                 yield Static(t("proj.pipeline"), classes="pane-title")
-                yield DataTable(id="pipeline-table", cursor_type="row", zebra_stripes=True)
+                yield ZsTable(id="pipeline-table", cursor_type="row", zebra_stripes=True)
             yield PagedTable(PROJECT_COLUMNS, self._cells, id="projects-table")
         yield Static("", classes="status-line", id="proj-hint")
 

@@ -24,6 +24,7 @@ from zsfield.i18n import t
 from zsfield.screens.base import ZsScreen
 from zsfield.screens.lead_cells import channel_label, clip
 from zsfield.widgets.fields import FormField
+from zsfield.widgets.table import ZsTable
 from zsfield.widgets.timeline import Timeline
 from zsfield.widgets.worker_results import while_shown
 
@@ -163,7 +164,7 @@ class ScreeningScreen(ZsScreen):
                     yield Timeline(lead_id=self.lead_id, id="scr-timeline")
             yield Static(t("screen_lead.section_duplicates"), classes="section-title", id="scr-dupes-title")
             yield Static("", id="scr-banner")
-            table: DataTable[Any] = DataTable(id="scr-dupes", cursor_type="row", zebra_stripes=True)
+            table = ZsTable(id="scr-dupes", cursor_type="row", zebra_stripes=True)
             for key, label in (
                 ("kind", "screen_lead.col_kind"),
                 ("title", "screen_lead.col_title"),

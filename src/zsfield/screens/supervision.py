@@ -38,6 +38,7 @@ from zsfield.i18n import CATALOG, t
 from zsfield.reports import ZONE_TZ
 from zsfield.screens.base import ZsScreen
 from zsfield.widgets.paged_table import PagedTable
+from zsfield.widgets.table import ZsTable
 
 TABS: tuple[str, ...] = ("review", "stale", "overdue", "targets", "ranking")
 
@@ -221,13 +222,13 @@ class SupervisionScreen(ZsScreen):
                     yield PagedTable(GAP_COLUMNS, self._gap_cells, id="sup-gaps")
                 with TabPane(t("sup.tab_targets"), id="tab-targets"):
                     yield Static(t("fmt.loading"), classes="status-line", id="sup-targets-info")
-                    yield DataTable(id="sup-targets", cursor_type="row", zebra_stripes=True)
+                    yield ZsTable(id="sup-targets", cursor_type="row", zebra_stripes=True)
                     from zsfield.widgets.chart import ProgressChart
 
                     yield ProgressChart(chart_height=9, id="sup-chart")
                 with TabPane(t("sup.tab_ranking"), id="tab-ranking"):
                     yield Static(t("fmt.loading"), classes="status-line", id="sup-ranking-info")
-                    yield DataTable(id="sup-ranking", cursor_type="row", zebra_stripes=True)
+                    yield ZsTable(id="sup-ranking", cursor_type="row", zebra_stripes=True)
                     yield Static("", classes="muted", id="sup-ranking-rules")
             with Vertical(id="sup-side"):
                 yield Static("", classes="pane-title", id="sup-side-title")

@@ -15,6 +15,7 @@ import json
 import threading
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -24,6 +25,7 @@ from textual.widgets import Button, DataTable, Input, ProgressBar, Static, Tabbe
 from zsfield.bindings import binding
 from zsfield.i18n import CATALOG, t
 from zsfield.screens.base import ZsModal, ZsScreen
+from zsfield.widgets.table import ZsTable
 
 TABS = ("conflicts", "rejections", "outbox", "result")
 _TITLE_FIELDS = {"project": "name", "lead": "title", "company": "name", "contact": "name", "officer": "name",
@@ -205,15 +207,15 @@ class SyncScreen(ZsScreen):
             yield Static("", classes="status-line", id="sync-phase")
         with TabbedContent(id="sync-tabs", initial="tab-conflicts"):
             with TabPane(t("sync.tab_conflicts"), id="tab-conflicts"):
-                yield DataTable(id="sync-conflicts", cursor_type="row", zebra_stripes=True)
+                yield ZsTable(id="sync-conflicts", cursor_type="row", zebra_stripes=True)
                 with Horizontal(id="sync-sides"):
                     yield Static("", id="sync-mine", classes="sync-side")
                     yield Static("", id="sync-theirs", classes="sync-side")
             with TabPane(t("sync.tab_rejections"), id="tab-rejections"):
-                yield DataTable(id="sync-rejections", cursor_type="row", zebra_stripes=True)
+                yield ZsTable(id="sync-rejections", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="sync-advice", classes="muted")
             with TabPane(t("sync.tab_outbox"), id="tab-outbox"):
-                yield DataTable(id="sync-outbox", cursor_type="row", zebra_stripes=True)
+                yield ZsTable(id="sync-outbox", cursor_type="row", zebra_stripes=True)
             with TabPane(t("sync.tab_result"), id="tab-result"):
                 yield Static("", id="sync-result")
 
@@ -357,8 +359,15 @@ class SyncScreen(ZsScreen):
             mine.update(t("sync.no_conflicts"))
             theirs.update("")
             return
-        mine.update(f"[b]{t('sync.tui_mine')}[/b] (v{c['base_version']})\n{_short(c['mine'], 400)}")
-        theirs.update(f"[b]{t('sync.tui_theirs')}[/b] (v{c['server_version']})\n{_short(c['theirs'], 400)}")
+        # the values as typed: a bracket in a name is not markup
+        mine.update(
+            Text.assemble((t("sync.tui_mine"), "bold"), f" (v{c['base_version']})\n{_short(c['mine'], 400)}")
+        )
+        theirs.update(
+            Text.assemble(
+                (t("sync.tui_theirs"), "bold"), f" (v{c['server_version']})\n{_short(c['theirs'], 400)}"
+            )
+        )
 
     @on(DataTable.RowHighlighted, "#sync-rejections")
     def _show_advice(self) -> None:
@@ -368,7 +377,7 @@ class SyncScreen(ZsScreen):
             advice.update(t("sync.no_rejections"))
             return
         key = f"sync.advice.{r['code']}"
-        advice.update(f"{r['message']}\n{t(key) if key in CATALOG else t('sync.advice.other')}")
+        advice.update(Text(f"{r['message']}\n{t(key) if key in CATALOG else t('sync.advice.other')}"))
 
     # --- running a sync --------------------------------------------------------------------------------------
 
@@ -417,7 +426,7 @@ class SyncScreen(ZsScreen):
         else:
             bar.update(total=None)
         phase = t(f"sync.phase.{p.phase}") if f"sync.phase.{p.phase}" in CATALOG else p.phase
-        self.query_one("#sync-phase", Static).update(f"{phase}: {p.message}")
+        self.query_one("#sync-phase", Static).update(Text(f"{phase}: {p.message}"))  # "[Errno 111]" as is
 
     def _finished(self, result: Any) -> None:
         self.running = False
