@@ -5,6 +5,7 @@ does not name), and a sync with nothing to do that commits nothing but its resul
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from sync_helpers import SimulatedCrash, Zone, backends, edit_project, make_project, visit, zone_fixture
 from zsfield import protocol
 from zsfield.domain.codec import encode_record, field_names
 from zsfield.domain.models import ENTITIES, Company
 from zsfield.store import Store, indexes, sync_apply
+from zsfield.store.errors import DiskFull
 
 
 @pytest.fixture(params=backends())
@@ -169,6 +172,74 @@ def test_a_sync_with_nothing_to_do_commits_only_its_result(
     assert result.ok and result.pushed == 0 and result.pulled == 0 and result.pages == 1
     assert writes == [] and a1.store.get_state(sync_apply.K_CURSOR) == cursor
     assert orjson.loads(a1.store.get_state(sync_apply.K_LAST_RESULT) or "{}")["ok"] is True
+
+
+# --- the next request goes out while the last reply is stored ------------------------------------------------
+
+
+class _Overlap(httpx.BaseTransport):
+    """The laptop's transport, counting how many of its requests are in flight at once."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner, self.now, self.most, self.paths = inner, 0, 0, []
+        self.lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+            self.paths.append(request.url.path)
+        try:
+            return self.inner.handle_request(request)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
+def test_pipelined_batches_and_pages_reach_the_server_one_at_a_time_and_in_order(zone: Zone) -> None:
+    a1, a2 = zone.laptop("A1"), zone.laptop("A2")
+    _companies(a1.store, 23)
+    seen = _Overlap(a1.transport)
+    result = a1.sync(batch_ops=5, transport=seen)
+    assert result.ok and result.batches == 5 and result.pushed == 23 and a1.outbox() == 0
+    assert seen.most == 1 and seen.paths.count("/v1/push") == 5
+    from zsfield_sync.storage import op_log, read_tx
+
+    client_id = a1.store.get_state(sync_apply.K_CLIENT_ID)
+    with read_tx(zone.server.engine) as conn:
+        logged = conn.execute(
+            select(op_log.c.client_seq).where(op_log.c.client_id == client_id).order_by(op_log.c.client_seq)
+        ).scalars()
+        assert list(logged) == list(range(1, 24))
+    pages = _Overlap(a2.transport)
+    pulled = a2.sync(page_size=4, transport=pages)
+    assert pulled.ok and pages.most == 1 and len(a2.rows("company")) == 23
+
+
+def test_a_reply_that_cannot_be_stored_stops_the_sync_with_every_op_kept(
+    zone: Zone, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a1 = zone.laptop("A1")
+    _companies(a1.store, 12)
+    real = sync_apply.apply_push_reply
+    calls = {"n": 0}
+
+    def full_disk(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if (
+            calls["n"] == 2
+        ):  # the first reply is stored; the second meets a full disk, the third is on its way
+            raise DiskFull("store.disk_full", path=a1.store.path)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sync_apply, "apply_push_reply", full_disk)
+    result = a1.sync(batch_ops=4)
+    assert not result.ok and result.error_kind == "store" and result.pushed == 4
+    assert a1.outbox() == 8  # the ops of the reply not stored stay, and those of the batch sent meanwhile
+    assert len(zone.server.records("company")) == 12  # the server had applied both batches
+    again = a1.sync(batch_ops=4)
+    assert again.ok and again.replayed == 8 and a1.outbox() == 0
+    assert len(zone.server.records("company")) == 12 and {r["version"] for r in a1.rows("company")} == {1}
 
 
 # --- the first pull into an empty laptop builds its indexes once ------------------------------------------------

@@ -23,7 +23,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -345,38 +344,48 @@ gc_held = _GcHold()
 class Ahead:
     """The next request of a sync, sent from a helper thread while the calling thread stores the previous
     reply (a push reply, a pull page) in the local database: the server and the laptop work at the same time.
-    At most one request is in flight, so the server still sees a client's requests one after another."""
+    At most one request is in flight, so the server still sees a client's requests one after another. The
+    helper is a daemon thread: an app closing during a sync never waits for a request it will not use."""
 
     def __init__(self, client: SyncClient) -> None:
         self.client = client
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: Future[Any] | None = None
+        self._thread: threading.Thread | None = None
+        self._outcome: list[tuple[bool, Any]] = []
 
     def send(self, call: Callable[..., Any], *args: Any) -> None:
-        if self._pending is not None:
+        if self._thread is not None:
             raise RuntimeError("a request is already in flight")
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zsfield-sync")
-        self._pending = self._pool.submit(call, *args)
+        outcome: list[tuple[bool, Any]] = []
+
+        def run() -> None:
+            try:
+                outcome.append((True, call(*args)))
+            except BaseException as exc:  # handed to the caller by reply()
+                outcome.append((False, exc))
+
+        self._outcome = outcome
+        self._thread = threading.Thread(target=run, name="zsfield-sync-ahead", daemon=True)
+        self._thread.start()
 
     def reply(self) -> Any:
         """The reply of the request in flight (or its error, raised here)."""
-        pending, self._pending = self._pending, None
-        if pending is None:
+        thread, self._thread = self._thread, None
+        if thread is None:
             raise RuntimeError("no request in flight")
-        return pending.result()
+        thread.join()
+        ok, value = self._outcome[0]
+        if not ok:
+            raise value
+        return value
 
     def settle(self) -> None:
         """The sync stops early: let a request still in flight end (no more retries), its reply unused — a
         push the server applied is replayed from its op log at the next sync."""
-        if self._pending is not None:
+        if self._thread is not None:
             self.client._abandoned.set()
             with contextlib.suppress(Exception):
                 self.reply()
             self.client._abandoned.clear()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
 
 
 def _message(response: httpx.Response) -> str:
