@@ -486,10 +486,10 @@ def run_sync(
     start = time.monotonic()
     report: ProgressFn = progress or (lambda _p: None)
     with contextlib.ExitStack() as held:
-        # Keep the database open for the whole sync: each short connection the store opens and closes is then
-        # not the last one, so closing it does not checkpoint the WAL (and fsync the file) every time.
+        # One connection, open for the whole sync, serves all its transactions: none opens the file again, and
+        # closing one is never the last close that checkpoints the WAL (and fsyncs the file) every time.
         with contextlib.suppress(Exception):  # a store that cannot open says so below
-            held.enter_context(store.engine.connect())
+            store = held.enter_context(store.pinned())
         _run(store, settings, result, report, cancel, opts, start)
     report(SyncProgress("done", 1, 1, t("sync.done") if result.ok else (result.error or "")))
     return result

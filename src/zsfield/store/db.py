@@ -67,6 +67,21 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    @contextmanager
+    def pinned(self) -> Iterator[Store]:
+        """This store on one connection, open until the block ends, for one thread that runs many short
+        transactions in a row (a sync: hundreds of batches and pages; each would otherwise open the file, set
+        its pragmas, read its schema and prepare its statements again). It shares this store's write lock."""
+        from zsfield.store.engine import make_engine
+
+        view = Store(make_engine(self.path, pinned=True), self.path)
+        view._write_lock = self._write_lock
+        view.integrity_checked = self.integrity_checked
+        try:
+            yield view
+        finally:
+            view.close()
+
     def __enter__(self) -> Store:
         return self
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError, OperationalError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from zsfield.store.errors import (
     DatabaseCorrupt,
@@ -41,11 +41,12 @@ def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(path: Path) -> Engine:
-    """An engine on ``path`` with the house pragmas (the file is created if missing)."""
+def make_engine(path: Path, *, pinned: bool = False) -> Engine:
+    """An engine on ``path`` with the house pragmas (the file is created if missing): a connection of its own
+    for each use, or with ``pinned`` one connection kept open and reused (see :meth:`Store.pinned`)."""
     engine = create_engine(
         f"sqlite+pysqlite:///{path}",
-        poolclass=NullPool,
+        poolclass=StaticPool if pinned else NullPool,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
     )
     event.listen(engine, "connect", _on_connect)
