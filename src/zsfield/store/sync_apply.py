@@ -427,9 +427,7 @@ def _apply_states(
         changes: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (state, column values)
         for state in items:
             record_id = state["id"]
-            if (
-                record_id not in local
-            ):  # the insert takes the columns it knows (and nothing else) from the row
+            if record_id not in local:  # new here: the insert takes the columns it knows from this row
                 new_rows.append(
                     {
                         **state["data"],
