@@ -192,8 +192,9 @@ def _label_key(field: str) -> str:
     return "detail.f." + field.replace(".", "_")
 
 
-TIMELINE_PAGE = 40
-"""Entries of the timeline tab's first page: a screenful or two; the next pages load as it scrolls."""
+TIMELINE_PAGE = 15
+"""Entries per page of the timeline tab: a screenful at 40 rows; the next pages load as it scrolls (or at once
+while the list does not fill a taller terminal)."""
 
 REST_AFTER = 0.25
 """Seconds after the project is shown when the tabs not yet opened are built (so that switching is instant)."""
@@ -386,6 +387,8 @@ class ProjectDetailScreen(ZsScreen):
         self._building_tabs.add(tab_id)
         pane = self.query_one(f"#{tab_id}", TabPane)
         await pane.mount(self._tab_content(tab_id))
+        if not self.is_attached or self._closing or not pane.is_attached:
+            return  # the screen closed while the tab was being built
         columns = _TAB_COLUMNS.get(tab_id)
         if columns is not None:
             table = self.query_one(columns[0], DataTable)
@@ -399,7 +402,7 @@ class ProjectDetailScreen(ZsScreen):
     async def _build_rest(self) -> None:
         """Once the project is on screen, the other tabs (so switching to one shows it at once)."""
         for tab_id, _label in _LAZY_TABS:
-            if self.is_attached:
+            if self.is_attached and not self._closing:
                 await self._build_tab(tab_id)
 
     def on_resize(self) -> None:

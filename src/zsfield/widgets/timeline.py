@@ -234,6 +234,12 @@ class Timeline(Vertical):
         else:
             status.update(t("timeline.count", shown=len(self._entries), total=self._total))
         self.post_message(self.Loaded(self, len(self._entries), self._total))
+        self.call_after_refresh(self._fill_view)
+
+    def _fill_view(self) -> None:
+        """A page shorter than the list's height (a tall terminal) leaves nothing to scroll: load the next."""
+        if self.is_attached and not self.option_list.max_scroll_y:
+            self.load_more()
 
     def load_more(self) -> bool:
         """Ask for the next page (False when everything is loaded or a page is on its way)."""
