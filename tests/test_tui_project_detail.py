@@ -281,3 +281,45 @@ async def test_a_slow_read_shows_the_screen_which_loads_itself(data: Any, monkey
         await pilot.pause(0.3)
         shown = [s.project_id for s in app.screen_stack if hasattr(s, "project_id")]
         assert shown == [ids["fresh"]]
+
+
+async def test_timeline_fills_a_tall_terminal_then_pages_as_it_scrolls(tmp_path: Path) -> None:
+    """Pages of 15 entries: a terminal taller than one page loads the next at once (nothing to scroll
+    otherwise); moving down the list loads the rest page by page."""
+    from datetime import UTC, datetime, timedelta
+
+    from tui_b_data import build_org, new_project
+    from zsfield.domain.models import Note
+    from zsfield.store import Store
+    from zsfield.store.writer import wire_rows
+    from zsfield.widgets.timeline import Timeline
+
+    store = Store.open(tmp_path / "tall.db")
+    org = build_org(store)
+    pid = new_project(store, org, "远景储能电池基地", "远景能源（江苏）有限公司")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    notes = [
+        Note(project_id=pid, author_id=org.me, body=f"备注 {i}", at=start + timedelta(hours=i))
+        for i in range(80)
+    ]
+    with store.write(org.me, outbox=False) as w:
+        w.insert_rows("note", wire_rows(notes))  # type: ignore[arg-type]
+    try:
+        app = make_test_app(store, lang="zh", start_mode="none")
+        async with app.run_test(size=(120, 100)) as pilot:
+            await settle(pilot)
+            app.open_project(pid)
+            await settle(pilot)
+            await pilot.press("6")
+            await settle(pilot)
+            timeline = app.screen.query_one("#detail-timeline", Timeline)
+            assert timeline.total == 81 and len(timeline.entries) > 15  # one page did not fill 100 rows
+            assert timeline.option_list.max_scroll_y > 0
+            loaded = len(timeline.entries)
+            timeline.option_list.focus()
+            for _ in range(loaded):
+                await pilot.press("down")
+            await settle(pilot)
+            assert len(timeline.entries) > loaded
+    finally:
+        store.close()
