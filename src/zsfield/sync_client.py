@@ -262,9 +262,25 @@ class SyncClient:
 
     # --- the one place requests are made ---------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, model: Any, **kwargs: Any) -> Any:
-        """``model``: a pydantic model class, or a function parsing the reply's bytes."""
+    def push_raw(self, body: bytes) -> bytes:
+        """Send a ready push body; the reply's bytes (for :meth:`parse`), once the server took the batch."""
+        return self._fetch("POST", "/v1/push", content=body)
+
+    def parse(self, model: Any, content: bytes) -> Any:
+        """A reply's bytes read by ``model`` (a pydantic model class, or a function parsing the bytes); a reply
+        it refuses is a ``protocol`` :class:`SyncError`."""
         parse = model.model_validate_json if isinstance(model, type) else model
+        try:
+            with gc_held():
+                return parse(content)
+        except (ValidationError, ValueError) as exc:
+            raise SyncError("protocol", t("sync.bad_reply", server=self.server, error=exc)) from exc
+
+    def _call(self, method: str, path: str, model: Any, **kwargs: Any) -> Any:
+        return self.parse(model, self._fetch(method, path, **kwargs))
+
+    def _fetch(self, method: str, path: str, **kwargs: Any) -> bytes:
+        """The bytes of the reply to a request (retried on transient failures), or :class:`SyncError`."""
         opts = self.options
         headers = {"Content-Type": "application/json"} if "content" in kwargs else None
         last_error = ""
@@ -283,13 +299,7 @@ class SyncClient:
                 last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             else:
                 if response.status_code < 400:
-                    try:
-                        with gc_held():
-                            return parse(response.content)
-                    except (ValidationError, ValueError) as exc:
-                        raise SyncError(
-                            "protocol", t("sync.bad_reply", server=self.server, error=exc)
-                        ) from exc
+                    return response.content
                 if response.status_code == 429 or response.status_code >= 500:
                     last_error = f"HTTP {response.status_code} {_message(response)}".strip()
                     retry_after = _retry_after(response)
@@ -604,7 +614,7 @@ def _push_all(
         for op in batch:
             if op.client_seq in refused and not op.void:
                 op.make_void(refused[op.client_seq])
-        ahead.send(client.push_body, sync_apply.push_body(client_id, batch))
+        ahead.send(client.push_raw, sync_apply.push_body(client_id, batch))
 
     batch = sync_apply.read_outbox(store, max_ops=max_ops, max_bytes=max_bytes)
     if not batch:
@@ -613,7 +623,7 @@ def _push_all(
     while True:
         following = sync_apply.read_outbox(store, max_ops=max_ops, max_bytes=max_bytes, after=batch[-1].rowid)
         try:
-            reply = ahead.reply()
+            raw = ahead.reply()
         except SyncError as exc:
             # ops the server's checks refuse (nothing was applied): send them again as void, so they become
             # rejections listed on this laptop, and the rest of the queue goes through
@@ -628,9 +638,10 @@ def _push_all(
         if opts.fault is not None:
             opts.fault("push:reply")
         if following and not _cancelled(cancel):
-            send(following)  # on its way while this reply is stored
+            send(following)  # on its way while this reply is read and stored
         else:
             following = []
+        reply = client.parse(protocol.parse_push_reply, raw)
         try:
             with gc_held():
                 ack = sync_apply.apply_push_reply(store, batch, reply, client_id)
