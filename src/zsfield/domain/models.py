@@ -402,6 +402,7 @@ class OutboxOp(SQLModel, table=True):
     """An edit waiting to be pushed, appended in the same transaction as the edit itself."""
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_entity_id", "entity_id"),)  # fields still waiting, by record (0004)
     client_seq: int | None = Field(
         default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True)
     )
