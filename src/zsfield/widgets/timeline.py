@@ -234,10 +234,12 @@ class Timeline(Vertical):
         else:
             status.update(t("timeline.count", shown=len(self._entries), total=self._total))
         self.post_message(self.Loaded(self, len(self._entries), self._total))
-        self.call_after_refresh(self._fill_view)
+        if page.offset == 0:
+            self.call_after_refresh(self._fill_view)
 
     def _fill_view(self) -> None:
-        """A page shorter than the list's height (a tall terminal) leaves nothing to scroll: load the next."""
+        """A first page shorter than the list's height (a tall terminal) leaves nothing to scroll: the second
+        follows at once (once: the cursor moving down asks for the rest)."""
         if self.is_attached and not self.option_list.max_scroll_y:
             self.load_more()
 
