@@ -93,3 +93,27 @@ async def test_brackets_in_names_survive_the_table() -> None:
         zs.update_cell("2", zs.ordered_columns[0].key, "[i]still plain[/i]")
         await pilot.pause()
         assert "[i]still plain" in "".join(s.text for s in zs.render_line(3))
+
+
+async def test_a_row_drawn_before_it_is_measured_is_drawn_again_at_its_width() -> None:
+    """A frame may draw new rows before the table measures them (it measures when idle): once measured, the
+    columns are wider and the rows are drawn again, not kept cut at the old widths."""
+
+    class _One(App[None]):
+        CSS = "ZsTable { width: 40; height: 5; }"  # a fixed size: new widths change only the virtual size
+
+        def compose(self) -> ComposeResult:
+            yield ZsTable(id="zs")
+
+    app = _One()
+    async with app.run_test(size=(60, 10)) as pilot:
+        table = app.query_one("#zs", ZsTable)
+        table.add_column("阶段", key="stage")
+        table.add_column("总额", key="total")
+        await pilot.pause()
+        table.add_row("1 线索研判", Text("CNY 80.00M", justify="right"))
+        _lines(table)  # drawn now, before the idle measure: at the headers' widths
+        await pilot.pause()
+        await pilot.pause()
+        painted = "".join(text for text, _ in _lines(table)[1])
+        assert "1 线索研判" in painted and "CNY 80.00M" in painted, painted

@@ -11,6 +11,9 @@
   exactly as Styled(Padding) would, at about a third of the cost; every other cell takes the DataTable's
   own path. Column widths are measured the same way (the cell length of the one line).
 
+When the measured widths change, the table's caches start afresh: a frame drawn between adding rows and
+measuring them (the DataTable measures when idle) would otherwise stay drawn at the old widths.
+
 Textual is pinned exactly (``pyproject.toml``); the three hooks (``_compute_row_renderables``,
 ``_render_cell``, ``_update_dimensions``) are the DataTable's of that version. ``tests/test_tui_cells.py``
 paints the same cells in a ZsTable and in a DataTable and compares them line by line; the snapshot tests
@@ -138,6 +141,7 @@ class ZsTable(DataTable[Any]):
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # the DataTable measures every new cell with Rich's measure(); a one-line Text is its cell length
+        widths = [c.content_width for c in self.ordered_columns]
         slow: list[RowKey] = []
         for row_key in new_rows:
             row_index = self._row_locations.get(row_key)
@@ -151,6 +155,11 @@ class ZsTable(DataTable[Any]):
             else:
                 slow.append(row_key)
         super()._update_dimensions(slow)
+        if [c.content_width for c in self.ordered_columns] != widths:
+            # cells drawn in a frame before these rows were measured are cached at the old widths, and a new
+            # virtual width alone sends the table no Resize (which would start its caches afresh): do it here
+            self._update_count += 1
+            self.refresh()
 
 
 def _line_segments(cell: Text, inner: int, pad: int, pre: Style, post: Style, console: Any) -> list[Segment]:
