@@ -184,12 +184,9 @@ class ZsFieldApp(App[int]):
                 self._session_store.end_session()
 
     def _set_identity(self, me: Me, outbox: int, last: str, ok: str | None) -> None:
-        import gc
+        from zsfield import heap
 
-        # What is alive now lives as long as the app (modules, the ORM's tables, the screens): keep it out of
-        # the garbage collector's full passes, which walk every tracked object and cost 50-100 ms on this
-        # heap, a stall in the middle of typing a filter. Later garbage is still collected as before.
-        gc.freeze()
+        heap.settle()  # what is alive now (modules, the ORM's tables, the screens) lives as long as the app
         self.me = me
         self.outbox_count = outbox
         self.last_sync = last

@@ -252,13 +252,12 @@ def create_app(engine: Engine) -> FastAPI:
 
 
 def serving(app: FastAPI) -> FastAPI:
-    """``app``, about to serve for the life of the process: what start-up built (modules, models, the app, some
-    hundred thousand objects) is moved out of the garbage collector's full passes, which a push of thousands of
-    ops would otherwise trigger again and again for nothing (``gc.freeze``)."""
-    import gc
+    """``app``, about to serve for the life of the process: what start-up built (modules, models, the app) is
+    moved out of the garbage collector's full passes, which a push of thousands of ops would otherwise trigger
+    again and again for nothing (:func:`zsfield.heap.settle`)."""
+    from zsfield import heap
 
-    gc.collect()
-    gc.freeze()
+    heap.settle()
     return app
 
 
