@@ -205,12 +205,10 @@ class ProjectsScreen(ZsScreen):
             if plain and after is None and not resolved:
                 # the first page of a plain search: its first matches, in the list's order, found without
                 # scanning every project; the count (and the next pages) take the whole match afterwards
-                first = replace(f, ids=index.first(f.text, limit))
-                return list_projects(
-                    app.wait_store(), first, sort="updated", limit=limit, now=app.clock.now(),
-                    stale_days=stale_days, count=False,
-                )  # fmt: skip
-            fi = narrowed()
+                fi, with_total = replace(f, ids=index.first(f.text, limit)), False
+            else:
+                fi = narrowed()
+                with_total = fi.ids is not None and fi.only_text()  # free then; else counted after the rows
             return list_projects(
                 app.wait_store(),
                 fi,
@@ -220,7 +218,7 @@ class ProjectsScreen(ZsScreen):
                 now=app.clock.now(),
                 stale_days=stale_days,
                 after=after.sort_key if after is not None else None,
-                count=fi.ids is not None and fi.only_text(),  # free then; else counted after the rows
+                count=with_total,
             )
 
         def count() -> int:
