@@ -61,6 +61,9 @@ REJECT_UNKNOWN_ENTITY = "unknown_entity"
 REJECT_NOT_FOUND = "not_found"
 REJECT_UNKNOWN_PARENT = "unknown_parent"
 REJECT_TOO_LARGE = "too_large"
+REJECT_BAD_BASE = "bad_base"
+"""An update or delete whose ``base_version`` is above the record's version on the server, in the server's
+current epoch: a base is a version the server handed out, never a claim (see :attr:`Op.base_epoch`)."""
 
 # Error codes of a whole request (ErrorBody.code).
 ERR_UNAUTHORIZED = "unauthorized"
@@ -94,6 +97,12 @@ class Op(_Wire):
     fields: dict[str, Any] = Field(default_factory=dict, description="wire values of the changed fields")
     base_version: int = Field(default=0, ge=0, le=2**53, description="server version the edit was based on")
     schema_version: int = Field(default=SCHEMA_VERSION, ge=1, le=10_000)
+    base_epoch: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the server epoch base_version was read in, when it is not the current one (an op written "
+        "before a server restore, or an acknowledged op sent again after it); absent: the current epoch",
+    )
 
 
 class PushRequest(_Wire):
@@ -170,9 +179,22 @@ class Limits(_Wire):
     max_pull_limit: int = MAX_PULL_LIMIT
 
 
+class RestoreInfo(_Wire):
+    """The last restore of the server's data: what a laptop needs to send again what the restore lost."""
+
+    epoch: str = Field(description="the epoch the restore began")
+    previous_epoch: str | None = Field(default=None, description="the epoch of the database before the restore")
+    head: int = Field(
+        description="the backup's last server_seq: a change acknowledged with a higher server_seq in an earlier "
+        "epoch is not on this server, and the laptop that made it sends it again"
+    )
+    restored_at: str
+
+
 class WhoAmI(_Wire):
     officer: OfficerInfo
     epoch: str
+    restore: RestoreInfo | None = Field(default=None, description="the last restore, if the server had one")
     schema_version: int
     min_schema_version: int
     server_version: str
