@@ -21,6 +21,7 @@ from zsfield.protocol import (
     PushResponse,
     WhoAmI,
 )
+from zsfield_sync.accounts import accounts_changed
 from zsfield_sync.apply import CREATED, SERVER_CLIENT, BatchApplier, Rec, dumps, op_result, rec_from_row
 from zsfield_sync.auth import ROLES, Actor, ApiError, hash_token, new_token
 from zsfield_sync.storage import (
@@ -420,6 +421,7 @@ def add_officer(
             )
         office_id = _office(tx, office.strip()) if office and office.strip() else None
         team_id = _team(tx, team.strip(), office_id) if team and team.strip() else None
+        accounts_changed(tx.conn)
         tx.conn.execute(
             accounts.insert().values(
                 id=officer_id,
@@ -476,6 +478,7 @@ def revoke_officer(engine: Engine, name: str) -> dict[str, Any]:
         if row is None:
             raise AdminError(f"No officer named {name!r} (see `zsfield-server officer list`).")
         when = row.revoked_at or now_text()
+        accounts_changed(tx.conn)
         tx.conn.execute(update(accounts).where(accounts.c.id == row.id).values(revoked_at=when))
         _server_record(tx, "officer", row.id, {"active": False})
     return {"id": row.id, "name": name, "revoked_at": when}
@@ -488,6 +491,7 @@ def rotate_token(engine: Engine, name: str) -> tuple[dict[str, Any], str]:
         row = tx.conn.execute(select(accounts).where(accounts.c.name == name)).first()
         if row is None:
             raise AdminError(f"No officer named {name!r} (see `zsfield-server officer list`).")
+        accounts_changed(tx.conn)
         tx.conn.execute(
             update(accounts)
             .where(accounts.c.id == row.id)

@@ -419,14 +419,23 @@ def _mark_restored(
     return info
 
 
-def renew_epoch(engine: Engine, *, also_earlier: Sequence[str] = ()) -> dict[str, Any]:
+def renew_epoch(
+    engine: Engine, *, also_earlier: Sequence[str] = (), accounts: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Give the database a new epoch after its contents were restored by other means (``pg_restore``, a copied
     SQLite file): the contents as they are now count as the backup, so ``previous_epoch`` is the epoch they
     carry and ``head`` their last ``server_seq``. ``also_earlier``: epochs the server had that these contents
-    do not know (the live database's, when the restore is a copy). Returns the RestoreInfo dict."""
+    do not know (the live database's, when the restore is a copy). ``accounts``: the account data to keep over
+    the restored one (:func:`zsfield_sync.accounts.merge_accounts`; its epochs are kept too). Returns the
+    RestoreInfo dict, with ``"accounts"``: what was kept (None when no account data was given)."""
+    from zsfield_sync.accounts import merge_accounts
+
     with write_tx(engine) as tx:
-        earlier = [*known_epochs(tx.conn), *also_earlier]
-        return _mark_restored(tx.conn, previous_epoch=get_epoch(tx.conn), head=tx.head, earlier=earlier)
+        earlier = [*known_epochs(tx.conn), *also_earlier, *((accounts or {}).get("epochs") or [])]
+        head = tx.head
+        kept = merge_accounts(tx, accounts) if accounts is not None else None
+        info = _mark_restored(tx.conn, previous_epoch=get_epoch(tx.conn), head=head, earlier=earlier)
+    return {**info, "accounts": kept}
 
 
 # --- logical backup and restore (portable between SQLite and PostgreSQL) -----------------------------------
@@ -456,25 +465,36 @@ def _dump_head(dump: dict[str, list[dict[str, Any]]]) -> int:
 
 
 def restore_tables(engine: Engine, dump: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Replace every table with ``dump`` in one transaction and give the database a new epoch. Returns the
-    RestoreInfo dict (previous_epoch: the dump's epoch; head: its last server_seq)."""
+    """Replace every table with ``dump`` in one transaction and give the database a new epoch; the live
+    database's account data is kept over the dump's (:mod:`zsfield_sync.accounts`). Returns the RestoreInfo
+    dict (previous_epoch: the dump's epoch; head: its last server_seq), with ``"accounts"``: what was kept."""
+    from zsfield_sync.accounts import export_accounts, merge_accounts
+
     with engine.connect() as conn:
         conn.execution_options(zs_write=True)
         with conn.begin():
             conn.execute(select(counter.c.value).where(counter.c.name == SEQ_COUNTER).with_for_update())
             live = [*known_epochs(conn), get_epoch(conn)]
+            kept = export_accounts(conn)
             for table in reversed(DATA_TABLES):
                 conn.execute(table.delete())
             for table in DATA_TABLES:
                 rows = dump.get(table.name) or []
                 if rows:
                     conn.execute(table.insert(), rows)
-            return _mark_restored(
+            head = _dump_head(dump)
+            if conn.execute(select(counter.c.value).where(counter.c.name == SEQ_COUNTER)).first() is None:
+                conn.execute(counter.insert().values(name=SEQ_COUNTER, value=head))
+            tx = WriteTx(conn, head)
+            counts = merge_accounts(tx, kept)
+            tx._flush()
+            info = _mark_restored(
                 conn,
                 previous_epoch=_dump_meta(dump, "epoch"),
-                head=_dump_head(dump),
+                head=head,
                 earlier=[*known_epochs(conn), _dump_meta(dump, "epoch") or "", *live],
             )
+    return {**info, "accounts": counts}
 
 
 __all__ = [
