@@ -154,7 +154,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from zsfield_sync.app import create_app, serving
+    from zsfield_sync.app import create_app, log_config, serving
     from zsfield_sync.storage import describe_url, resolve_db_url
 
     url = resolve_db_url(getattr(args, "sub_db", None) or args.db)
@@ -180,9 +180,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.workers,
             log_level=args.log_level,
+            log_config=log_config(args.log_level),
         )
     else:
-        uvicorn.run(serving(create_app(engine)), host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(
+            serving(create_app(engine)),
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            log_config=log_config(args.log_level),
+        )
     return 0
 
 

@@ -161,17 +161,42 @@ def push_json(engine: Engine, actor: Actor, req: PushRequest) -> bytes:
     return orjson.dumps(push_reply(engine, actor, req))
 
 
+def too_deep(value: Any, limit: int = protocol.MAX_JSON_DEPTH) -> bool:
+    """Whether ``value`` nests more than ``limit`` levels of lists and dicts (``value`` itself is level 1).
+    Walked without recursion, so no nesting can exhaust the stack."""
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False
+
+
 def parse_push(body: bytes) -> PushRequest:
     """A push body: parsed by orjson, validated by pydantic once for the whole batch. Raises
-    :class:`pydantic.ValidationError` (the app answers 422)."""
+    :class:`pydantic.ValidationError` (the app answers 422), also for a body nested deeper than
+    :data:`~zsfield.protocol.MAX_JSON_DEPTH`: orjson reads 1024 levels but writes only 254, so a value nested
+    between the two would be accepted and then fail (a 500) wherever the server writes it as JSON."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise ValidationError.from_exception_data(
-            "PushRequest",
-            [{"type": "json_invalid", "loc": (), "input": body[:100], "ctx": {"error": str(exc)}}],
+        raise _invalid_json(body, str(exc)) from None
+    if too_deep(data):
+        raise _invalid_json(
+            body, f"nested deeper than {protocol.MAX_JSON_DEPTH} levels of arrays and objects"
         ) from None
     return PushRequest.model_validate(data)
+
+
+def _invalid_json(body: bytes, error: str) -> ValidationError:
+    return ValidationError.from_exception_data(
+        "PushRequest", [{"type": "json_invalid", "loc": (), "input": body[:100], "ctx": {"error": error}}]
+    )
 
 
 # --- pull ---------------------------------------------------------------------------------------------------

@@ -248,6 +248,25 @@ def make_engine(url: str) -> Engine:
     )
 
 
+def is_storage_full(exc: BaseException) -> bool:
+    """Whether a database (or file) error means the disk is full: SQLite's ``SQLITE_FULL`` ("database or disk
+    is full"), PostgreSQL's ``disk_full`` (SQLSTATE 53100), an ``OSError`` with ``ENOSPC``. Not a retry-soon
+    condition: the app answers 507 ``storage_full``."""
+    import errno
+    import sqlite3
+
+    for err in (exc, getattr(exc, "orig", None), exc.__cause__):
+        if err is None:
+            continue
+        if isinstance(err, sqlite3.Error) and getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        if getattr(err, "sqlstate", None) == "53100":
+            return True
+        if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+            return True
+    return False
+
+
 def backend_name(engine: Engine) -> str:
     return engine.dialect.name
 
