@@ -183,7 +183,9 @@ class RestoreInfo(_Wire):
     """The last restore of the server's data: what a laptop needs to send again what the restore lost."""
 
     epoch: str = Field(description="the epoch the restore began")
-    previous_epoch: str | None = Field(default=None, description="the epoch of the database before the restore")
+    previous_epoch: str | None = Field(
+        default=None, description="the epoch of the database before the restore"
+    )
     head: int = Field(
         description="the backup's last server_seq: a change acknowledged with a higher server_seq in an earlier "
         "epoch is not on this server, and the laptop that made it sends it again"

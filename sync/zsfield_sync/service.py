@@ -40,6 +40,7 @@ from zsfield_sync.storage import (
     conflicts,
     get_epoch,
     get_head,
+    get_restore,
     now_text,
     offices,
     op_log,
@@ -302,6 +303,7 @@ def whoami(engine: Engine, actor: Actor) -> WhoAmI:
         return WhoAmI(
             officer=officer_info(conn, actor),
             epoch=get_epoch(conn),
+            restore=get_restore(conn),
             schema_version=protocol.SCHEMA_VERSION,
             min_schema_version=protocol.MIN_SCHEMA_VERSION,
             server_version=__version__,
