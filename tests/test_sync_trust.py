@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from sync_helpers import ThreadedServer, backends, running_server
@@ -169,6 +170,9 @@ def test_an_officers_insert_lands_in_their_own_team(zone: Zone) -> None:
             c, [op(1, "project", pid, {"name": "没写组"}), op(2, "lead", lead, {"title": "没写组的线索"})]
         )
     assert r.status_code == 200 and [x["status"] for x in r.json()["results"]] == ["applied", "applied"]
+    # the replies carry the records as the server stored them, team filled in (the laptop stores them)
+    project_reply, lead_reply = (x["record"]["data"] for x in r.json()["results"])
+    assert (project_reply["owner_team_id"], lead_reply["team_id"]) == (zone.teams["A"],) * 2
     project, lead_rec = zone.server.record("project", pid), zone.server.record("lead", lead)
     assert project is not None and lead_rec is not None
     assert (project["scope"], project["data"]["owner_team_id"]) == (zone.teams["A"],) * 2
@@ -261,3 +265,236 @@ def test_a_replay_returns_no_record_the_officer_can_no_longer_read(zone: Zone) -
         again = one(push(c, [edit], cid))
     assert again["replayed"] and again["status"] == "applied" and again["version"] == 2
     assert again["record"] is None
+
+
+# --- 3. bases are facts, not claims ------------------------------------------------------------------------------
+
+
+def test_a_base_above_the_servers_version_is_refused(zone: Zone) -> None:
+    """Issue 11.3: an update or delete based on version 1,000,000 overwrote another officer's edit, or deleted
+    the record, with no conflict."""
+    pid = new_project(zone, "A", "版本号")
+    with zone.client("officer_a") as c:
+        assert (
+            one(push(c, [op(1, "project", pid, {"park_area": "东区"}, "update", 1)]))["status"] == "applied"
+        )
+    before = zone.server.record("project", pid)
+    assert before is not None and before["version"] == 2
+    with zone.client("officer_a") as c:  # another laptop of the team (another client id)
+        for kind, fields in (
+            ("update", {"park_area": "西区"}),
+            ("update", {"park_area": "东区"}),
+            ("delete", {}),
+        ):
+            result = one(push(c, [op(1, "project", pid, fields, kind, 1_000_000)]))
+            assert (result["status"], result["code"]) == ("rejected", protocol.REJECT_BAD_BASE), result
+            assert "1000000" in result["message"] and "version 2" in result["message"]
+        # a base the server did hand out still works as before: a conflict, not an overwrite
+        result = one(push(c, [op(1, "project", pid, {"park_area": "西区"}, "update", 1)]))
+        assert result["status"] == "conflict" and result["conflicts"][0]["field"] == "park_area"
+        # an epoch the server never had is no excuse
+        result = one(
+            push(c, [op(1, "project", pid, {"park_area": "西区"}, "update", 7, base_epoch="f" * 32)])
+        )
+        assert (result["status"], result["code"]) == ("rejected", protocol.REJECT_BAD_BASE), result
+    assert zone.server.record("project", pid) == before
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_a_base_of_the_epoch_before_a_restore(backend: str, tmp_path: Any) -> None:
+    """After a restore the versions the laptops saw may be above the server's. An op based in the server's
+    earlier epoch applies as if based on the record's version when the record is unchanged since the
+    restore; on a record changed since then, each field the op sets to another value than the server's is a
+    conflict (a person decides; changes of the sending client itself excepted); never silently applied over a
+    change made after the restore."""
+    from zsfield_sync.storage import dump_tables, read_tx, restore_tables
+    from zsfield_sync.storage import get_epoch as epoch_of
+
+    for server in running_server(backend, tmp_path):
+        token_a = server.add_officer("甲组专员", team="甲组")
+        token_a2 = server.add_officer("甲组另一位", team="甲组")
+        zone = Zone(server, {"a": token_a, "a2": token_a2}, {})
+        quiet, busy = str(uuid.uuid4()), str(uuid.uuid4())
+        with zone.client("a") as c:
+            r = push(
+                c,
+                [
+                    op(1, "project", quiet, {"name": "安静的项目"}),
+                    op(2, "project", busy, {"name": "忙的项目"}),
+                ],
+            )
+            assert r.status_code == 200 and {x["status"] for x in r.json()["results"]} == {"applied"}
+            backup = dump_tables(server.engine)
+            with read_tx(server.engine) as conn:
+                old_epoch = epoch_of(conn)
+            # acknowledged after the backup (so lost by the restore): both projects reach version 3
+            cid = str(uuid.uuid4())
+            for n, pid in enumerate((quiet, busy)):
+                ops = [
+                    op(1 + 2 * n, "project", pid, {"park_area": "东区"}, "update", 1),
+                    op(2 + 2 * n, "project", pid, {"industry": "半导体"}, "update", 2),
+                ]
+                assert {x["status"] for x in push(c, ops, cid).json()["results"]} == {"applied"}
+        restore_tables(server.engine, backup)
+        with zone.client("a2") as c2:  # after the restore, another officer edits the busy project
+            r = push(
+                c2, [op(1, "project", busy, {"park_area": "北区", "open_questions": "地价"}, "update", 1)]
+            )
+            assert one(r)["status"] == "applied"
+        with zone.client("a") as c:  # the laptop sends its lost edits again, based in the old epoch
+            new_cid = str(uuid.uuid4())
+            resend = [
+                op(
+                    1,
+                    "project",
+                    quiet,
+                    {"park_area": "东区", "industry": "半导体"},
+                    "update",
+                    3,
+                    base_epoch=old_epoch,
+                ),
+                op(
+                    2,
+                    "project",
+                    busy,
+                    {"park_area": "东区", "industry": "半导体"},
+                    "update",
+                    3,
+                    base_epoch=old_epoch,
+                ),
+            ]
+            r = push(c, resend, new_cid)
+            assert r.status_code == 200, r.text
+            quiet_result, busy_result = r.json()["results"]
+            # the same base in the current epoch is a base the server never handed out
+            plain = one(push(c, [op(1, "project", quiet, {"park_area": "南区"}, "update", 5)]))
+        assert quiet_result["status"] == "applied", quiet_result
+        assert busy_result["status"] == "conflict", busy_result
+        assert [x["field"] for x in busy_result["conflicts"]] == ["park_area", "industry"]
+        assert (
+            busy_result["conflicts"][0]["mine"] == "东区" and busy_result["conflicts"][0]["theirs"] == "北区"
+        )
+        assert (plain["status"], plain["code"]) == ("rejected", protocol.REJECT_BAD_BASE), plain
+        q, b = server.record("project", quiet), server.record("project", busy)
+        assert q is not None and (q["data"]["park_area"], q["data"]["industry"]) == ("东区", "半导体")
+        # nothing applied over the record changed since the restore: both fields wait for a person
+        assert b is not None and (b["data"]["park_area"], b["data"]["industry"]) == ("北区", "")
+        assert b["data"]["open_questions"] == "地价"
+
+
+# --- 7. every field's shape, shared entities included ------------------------------------------------------------
+
+POISON = [1, {}, None]
+
+
+def test_every_json_column_has_a_real_shape_check() -> None:
+    """Every JSON column of the domain gets its shape from the model's annotation (a new column without a
+    shape the codec understands fails here), and the aliases are a list of texts."""
+    from zsfield.domain.codec import WireError, decode_field, json_columns, json_shape
+
+    columns = json_columns()
+    assert ("company", "aliases") in columns
+    for entity, name in columns:
+        assert json_shape(entity, name) is not None
+    assert json_shape("company", "aliases")(["宁德时代", "CATL"]) is None
+    for bad in (POISON, ["ok", 2], {"a": "b"}, "宁德时代", [["nested"]]):
+        assert json_shape("company", "aliases")(bad) is not None, bad
+        with pytest.raises(WireError):
+            decode_field("company", "aliases", bad)
+
+
+@pytest.mark.parametrize("role", ["officer_a", "supervisor"])
+def test_a_company_with_aliases_of_the_wrong_shape_is_refused(zone: Zone, role: str) -> None:
+    """Issue 11.7: a company whose ``aliases`` was ``[1, {}, null]`` was accepted into the shared index, and
+    ``match-company`` and lead capture then crashed on every laptop of the zone."""
+    cid = str(uuid.uuid4())
+    with zone.client(role) as c:
+        for fields in ({"name": "毒药公司", "aliases": POISON}, {"name": "毒药公司", "aliases": {"x": 1}}):
+            result = one(push(c, [op(1, "company", cid, fields)]))
+            assert (result["status"], result["code"]) == ("rejected", protocol.REJECT_INVALID), result
+            assert "aliases" in result["message"]
+        assert one(push(c, [op(1, "company", cid, {"name": "好公司", "aliases": ["好公司集团"]})]))[
+            "status"
+        ] == ("applied")
+        result = one(push(c, [op(1, "company", cid, {"aliases": ["好", 7]}, "update", 1)]))
+        assert (result["status"], result["code"]) == ("rejected", protocol.REJECT_INVALID), result
+    stored = zone.server.record("company", cid)
+    assert stored is not None and stored["data"]["aliases"] == ["好公司集团"] and stored["version"] == 1
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_a_laptop_lists_a_pulled_record_it_cannot_read_and_stores_the_rest(
+    backend: str, tmp_path: Any
+) -> None:
+    """A poisoned company that an older server accepted reaches a laptop: the page's other records are stored,
+    the poisoned one is listed (rejection list, code ``unreadable``), the sync says it needs attention, and the
+    duplicate check (``match-company``, lead capture's index) works — also on a laptop that stored such a
+    company before this check existed."""
+    from sqlalchemy import update
+
+    from cli_helpers import zsfield
+    from sync_helpers import Zone as LaptopZone
+    from zsfield.store.actions import capture_lead
+    from zsfield.store.companies import company_index
+    from zsfield.store.queries import company_names
+    from zsfield.store.sync_apply import open_rejections
+    from zsfield_sync.storage import records, write_tx
+
+    for server in running_server(backend, tmp_path):
+        laptops = LaptopZone(server, tmp_path)
+        try:
+            sup = server.add_officer("督查", team=None, role="supervisor")
+            good, poisoned = str(uuid.uuid4()), str(uuid.uuid4())
+            with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {sup}"}) as c:
+                r = push(
+                    c,
+                    [
+                        op(
+                            1,
+                            "company",
+                            good,
+                            {"name": "宁德时代新能源科技股份有限公司", "aliases": ["宁德时代"]},
+                        ),
+                        op(2, "company", poisoned, {"name": "毒药科技有限公司", "aliases": ["毒药"]}),
+                    ],
+                )
+                assert {x["status"] for x in r.json()["results"]} == {"applied"}
+            # what an older server let through: the stored record itself poisoned
+            with write_tx(server.engine) as tx:
+                row = tx.conn.execute(
+                    records.select().where(records.c.entity == "company", records.c.id == poisoned)
+                ).one()
+                data = {**orjson.loads(row.data), "aliases": POISON}
+                tx.conn.execute(
+                    update(records)
+                    .where(records.c.entity == "company", records.c.id == poisoned)
+                    .values(data=orjson.dumps(data).decode(), server_seq=tx.next_seq())
+                )
+            a1 = laptops.laptop("A1")
+            result = a1.sync()
+            assert result.ok and result.rejections == 1 and result.needs_attention, result
+            assert [r["id"] for r in a1.rows("company")] == [good]  # the rest of the page is stored
+            (listed,) = [r for r in open_rejections(a1.store) if r["code"] == "unreadable"]
+            assert listed["entity_id"] == poisoned and listed["op"]["field"] == "aliases"
+            assert "cannot read" in listed["message"]
+            assert a1.sync().rejections == 0  # listed once, not again at every sync
+            # the officer's laptop of an older zsfield stored it anyway: the duplicate check does not crash
+            with a1.store.engine.begin() as conn:
+                conn.exec_driver_sql(
+                    "INSERT INTO company (id, name, aliases, credit_code, country, industry, existing_investor, "
+                    "website, note, created_at, updated_at, deleted, version) VALUES (?, ?, ?, NULL, 'CN', '', 0, "
+                    "'', '', '2026-01-01T00:00:00.000000', '2026-01-01T00:00:00.000000', 0, 1)",
+                    (poisoned, "毒药科技有限公司", "[1, {}, null]"),
+                )
+            index, _ = company_index(a1.store)
+            assert [c.company_id for c in index.candidates("宁德时代", limit=3)][:1] == [good]
+            assert [c.company_id for c in index.candidates("毒药科技有限公司", limit=3)][:1] == [poisoned]
+            assert dict((i, n) for i, n, _ in company_names(a1.store))[poisoned] == ["毒药科技有限公司"]
+            with a1.store.write(a1.officer_id) as w:
+                lead = capture_lead(w, title="新线索", company_name="宁德时代", team_id=a1.team_id)
+                assert lead.id
+            cli = zsfield("match-company", "宁德时代", "--db", str(a1.settings.db_path), "--json")
+            assert cli.returncode == 0, cli.stderr
+            assert good in cli.stdout
+        finally:
+            laptops.close()

@@ -6,6 +6,10 @@ Rules (DESIGN: sync protocol):
   field unless it changed on the server since the op's ``base_version`` *by another client* and to a
   different value: then that field becomes a conflict (both values are returned and logged) and the other
   fields still apply. Ops of one client never conflict with that client's earlier ops.
+* A base is a fact, not a claim (:meth:`BatchApplier._base`): a ``base_version`` above the record's version
+  in the current epoch is refused (``bad_base``); one of an earlier epoch (``base_epoch``, before a restore)
+  counts on a record unchanged since the restore, and on one changed since then every differing field is
+  a conflict.
 * Timeline entries (:data:`~zsfield.domain.models.APPEND_ONLY`) merge as a union: inserting an id that exists
   changes nothing. Inserting any other existing id is an update based on version 0.
 * Deletes are tombstones. An edit meeting a tombstone is a conflict on ``'*'`` (nothing resurrected), and so
@@ -49,7 +53,17 @@ from zsfield.domain.models import APPEND_ONLY, ENTITIES, SHARED_ENTITIES, wire_f
 from zsfield.domain.types import DecimalText, EnumText, ISODate, UTCDateTime
 from zsfield.protocol import Op
 from zsfield_sync.auth import Actor
-from zsfield_sync.storage import WriteTx, conflicts, driver_sql, execute_many, now_text, records
+from zsfield_sync.storage import (
+    WriteTx,
+    conflicts,
+    driver_sql,
+    execute_many,
+    get_epoch,
+    get_restore,
+    known_epochs,
+    now_text,
+    records,
+)
 
 SHARED_READ = SHARED_ENTITIES | {"target"}
 """Readable by every officer: the organisation, the company index, and the targets (赛马 is public)."""
@@ -377,13 +391,12 @@ def _normaliser(entity: str, name: str) -> Callable[[Any], Any]:
 
         return norm_enum
     if isinstance(col_type, JSON):
-        kinds: tuple[type, ...] = (list, dict)
-    else:
-        py = column_python_type(col_type)
-        if py not in (str, bool, int):
-            return slow
-        kinds = (py,)
-    length = getattr(col_type, "length", None) if kinds == (str,) else None
+        return slow  # the shape of its contents is checked by the codec (json_shape), for every entity
+    py = column_python_type(col_type)
+    if py not in (str, bool, int):
+        return slow
+    kinds = (py,)
+    length = getattr(col_type, "length", None) if py is str else None
 
     def norm_plain(value: Any) -> Any:
         if type(value) in kinds and (length is None or len(value) <= length):
@@ -441,6 +454,7 @@ class BatchApplier:
     log_rows: list[tuple[Any, ...]] = field(default_factory=list)
     cascades: dict[str, str] = field(default_factory=dict)
     absent: set[tuple[str, str]] = field(default_factory=set)
+    _epoch_info: tuple[str, list[str], dict[str, Any] | None] | None = None
 
     # --- records ------------------------------------------------------------------------------------------
 
@@ -577,12 +591,14 @@ class BatchApplier:
         deleted = bool(data.pop("deleted", False))
         scope, parent_id = self._authorise(entity, "insert", None, data, data)
         team_field = TEAM_FIELD.get(entity)
-        if team_field and scope and parent_id is None and not data.get(team_field):
+        filled = bool(team_field and scope and parent_id is None and not data.get(team_field))
+        if filled:
             data[team_field] = scope  # the team it landed in, as its field says (never "*")
         rec = _fresh_rec(entity, op.entity_id, scope, parent_id, deleted, data, self.client_id)
         self._touch(rec)
         self.cache[(entity, op.entity_id)] = rec
-        return self._result(op, rec, [], applied=True, fresh=True)
+        # the reply carries the record when the server filled in its team: the laptop stores it as it is
+        return self._result(op, rec, [], applied=True, fresh=not filled)
 
     def _update(self, op: Op, fields: dict[str, Any], base_version: int) -> Result:
         entity = op.entity
@@ -600,17 +616,18 @@ class BatchApplier:
             raise Refused(protocol.REJECT_INVALID, f"{entity}: unknown field {', '.join(unknown)}")
         values = normalise(entity, fields)
         target = self._authorise(entity, "update", rec, {**rec.data, **values}, values)
+        base = self._base(op, rec, base_version)
         found: list[dict[str, Any]] = []
         if rec.deleted:
             deleted_at = rec.fv.get("deleted", [rec.version, None])  # a tombstone always records its version
-            if not restore or self._changed_by_other(deleted_at, base_version):
+            if not restore or self._changed_by_other(deleted_at, base):
                 return self._result(op, rec, [self._conflict(op, rec, "*", fields, None)], False)
         applied: dict[str, Any] = {}
         for name, value in values.items():
             current = rec.data.get(name)
             if current == value:
                 continue
-            if self._changed_by_other(rec.changed_at(name), base_version):
+            if self._changed_by_other(rec.changed_at(name), base):
                 found.append(self._conflict(op, rec, name, value, current, base_version))
             else:
                 applied[name] = value
@@ -641,12 +658,13 @@ class BatchApplier:
         if rec is None:
             raise Refused(protocol.REJECT_NOT_FOUND, f"{op.entity} {op.entity_id} is not on the server")
         self._authorise(op.entity, "delete", rec, None, {})
+        base = self._base(op, rec, op.base_version)
         if rec.deleted:
             return self._result(op, rec, [], applied=True)
         changed = {
             name: rec.data.get(name)
             for name, at in rec.fv.items()
-            if name != CREATED and name in rec.data and self._changed_by_other(at, op.base_version)
+            if name != CREATED and name in rec.data and self._changed_by_other(at, base)
         }
         if changed:
             return self._result(op, rec, [self._conflict(op, rec, "*", None, changed)], False)
@@ -684,8 +702,61 @@ class BatchApplier:
 
     # --- helpers ------------------------------------------------------------------------------------------
 
-    def _changed_by_other(self, at: list[Any] | None, base_version: int) -> bool:
-        return bool(at) and at[0] > base_version and at[1] != self.client_id  # type: ignore[index]
+    def _base(self, op: Op, rec: Rec, base_version: int) -> int | None:
+        """The op's base as a fact of this server, for :meth:`_changed_by_other`: a version number, or None
+        when the base is a version of an earlier epoch that cannot be compared with this one's. Raises
+        :class:`Refused` (``bad_base``) for a base the server never handed out. The rule (DESIGN: bases are
+        facts, not claims):
+
+        * in the current epoch (``base_epoch`` absent or the current one), a base above the record's version
+          is refused — nothing applied;
+        * in an earlier epoch of this server (before a restore, :func:`~zsfield_sync.storage.known_epochs`):
+          if the record is unchanged since the restore (``server_seq`` ≤ the restore's head) its versions
+          are the backup's, which the base's epoch shares up to the backup when it is the backed-up epoch:
+          the base counts as it is, at most the record's version (its author saw that state or a later one,
+          which the restore lost); a record changed since the restore has versions the base never saw: None,
+          so every field another client changed and the op sets to another value is a conflict;
+        * an epoch the server never had: refused.
+        """
+        epoch = op.base_epoch
+        if epoch and epoch != self._epochs()[0]:
+            current, earlier, restore = self._epochs()
+            if epoch not in earlier:
+                raise Refused(
+                    protocol.REJECT_BAD_BASE,
+                    f"{op.entity} {op.entity_id}: the base epoch {epoch!r:.70} is not an epoch of this server "
+                    f"(it is {current!r}); nothing was applied",
+                )
+            head = int(restore["head"]) if restore and isinstance(restore.get("head"), int) else -1
+            if rec.server_seq > head:
+                return None
+            if restore is not None and epoch == restore.get("previous_epoch"):
+                return min(base_version, rec.version)
+            return rec.version
+        if base_version > rec.version:
+            raise Refused(
+                protocol.REJECT_BAD_BASE,
+                f"{op.entity} {op.entity_id}: the change is based on version {base_version}, but the server "
+                f"has version {rec.version}: a base must be a version the server handed out. Nothing was "
+                "applied; sync again to get the record as it is.",
+            )
+        return base_version
+
+    def _epochs(self) -> tuple[str, list[str], dict[str, Any] | None]:
+        """(the current epoch, the server's earlier epochs, the last restore), read once per batch."""
+        if self._epoch_info is None:
+            conn = self.tx.conn
+            self._epoch_info = (get_epoch(conn), known_epochs(conn), get_restore(conn))
+        return self._epoch_info
+
+    def _changed_by_other(self, at: list[Any] | None, base: int | None) -> bool:
+        """Whether a field (or the tombstone) last changed at ``at`` = [version, client] was changed by another
+        client since ``base`` (:meth:`_base`; None: a base of an earlier epoch on a record changed since the
+        restore, so any change by another client counts). Ops of one client never conflict with that
+        client's own earlier ops."""
+        if not at or at[1] == self.client_id:
+            return False
+        return base is None or at[0] > base
 
     def _conflict(
         self, op: Op, rec: Rec, name: str, mine: Any, theirs: Any, base_version: int | None = None
