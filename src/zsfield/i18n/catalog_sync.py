@@ -182,6 +182,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sync.op.delete": ("删除", "delete"),
     "sync.op.resolve": ("冲突决定", "decision"),
     "sync.op.void": ("过大未发送", "too large"),
+    "sync.op.pull": ("从服务器收到", "received"),
     "sync.advice.forbidden": (
         "这条记录属于其他团队,或只有督查/管理员可改。请联系该团队或督查处理;本机的修改未上传。",
         "The record belongs to another team, or only a supervisor or admin may change it. Ask that team or a "
