@@ -719,7 +719,8 @@ def _pull_all(
             or (full and not page["has_more"])
         ):
             with gc_held():
-                sync_apply.apply_pull_page(store, page, full_repull=full)
+                stored = sync_apply.apply_pull_page(store, page, full_repull=full)
+            result.rejections += stored.unreadable  # records it cannot read: listed, not stored
         # else: the stored cursor, epoch and re-pull flag already say what this empty page says
         epoch = page["epoch"]
         result.pages += 1
