@@ -17,6 +17,8 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     home = tmp_path / "zshome"
     monkeypatch.setenv("ZSFIELD_HOME", str(home))
     monkeypatch.delenv("ZSFIELD_DB", raising=False)
+    monkeypatch.setenv("ZSFIELD_SERVER_HOME", str(tmp_path / "zsserver"))  # the server's accounts file
+    monkeypatch.delenv("ZSFIELD_SERVER_ACCOUNTS", raising=False)
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     monkeypatch.delenv("LANGUAGE", raising=False)
     monkeypatch.delenv("LC_ALL", raising=False)

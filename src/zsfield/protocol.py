@@ -80,6 +80,13 @@ ERR_INVALID_OP = "invalid_op"
 ``field``, ``code``, ``message``). Nothing was applied; the client sends those ops again as ``void`` (with
 ``{"code": "invalid", "message": …}``) so they become rejections it lists, and the queue moves on."""
 ERR_UNAVAILABLE = "unavailable"
+ERR_STORAGE_FULL = "storage_full"
+"""507: the server's disk (or its database's) is full: nothing was applied. Not a retry-soon condition and not
+"unreachable": the client says the server's disk is full and keeps every change for a later sync."""
+
+MAX_JSON_DEPTH = 64
+"""A request body nests at most this many levels of arrays and objects (the body itself is level 1, a field
+value of an op starts at level 5); deeper is a 422 ``invalid_request``. No wire field needs more than a few."""
 
 
 class _Wire(BaseModel):
@@ -183,7 +190,9 @@ class RestoreInfo(_Wire):
     """The last restore of the server's data: what a laptop needs to send again what the restore lost."""
 
     epoch: str = Field(description="the epoch the restore began")
-    previous_epoch: str | None = Field(default=None, description="the epoch of the database before the restore")
+    previous_epoch: str | None = Field(
+        default=None, description="the epoch of the database before the restore"
+    )
     head: int = Field(
         description="the backup's last server_seq: a change acknowledged with a higher server_seq in an earlier "
         "epoch is not on this server, and the laptop that made it sends it again"

@@ -342,6 +342,8 @@ class SyncClient:
             else:
                 if response.status_code < 400:
                     return response.content
+                if _code(response) == protocol.ERR_STORAGE_FULL:  # no quick retry frees a disk
+                    raise _error_for(response, self.server)
                 if response.status_code == 429 or response.status_code >= 500:
                     last_error = f"HTTP {response.status_code} {_message(response)}".strip()
                     retry_after = _retry_after(response)
@@ -490,6 +492,8 @@ def _error_for(response: httpx.Response, server: str) -> SyncError:
         kind, text = "sequence", t("sync.sequence", message=message)
     elif status == 404:
         kind, text = "protocol", t("sync.not_a_server", server=server)
+    elif code == protocol.ERR_STORAGE_FULL:
+        kind, text = "unavailable", t("sync.storage_full", server=server)
     else:
         kind, text = "protocol", t("sync.refused", status=status, message=message)
     errors = _errors(response) if code == protocol.ERR_INVALID_OP else None

@@ -18,13 +18,14 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zsfield import __version__, protocol
 from zsfield.protocol import ConflictList, ErrorBody, Health, PullResponse, PushRequest, PushResponse, WhoAmI
 from zsfield_sync import service, validate
 from zsfield_sync.auth import Actor, ApiError, authenticate
-from zsfield_sync.storage import get_epoch, read_tx
+from zsfield_sync.storage import get_epoch, is_storage_full, read_tx
 
 log = logging.getLogger("zsfield_sync")
 
@@ -40,6 +41,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         "moves); nothing is applied",
         426: "the client's schema is too old: update zsfield",
         503: "the database is busy or unavailable: retry with backoff",
+        507: "the server's disk is full (`storage_full`): nothing was applied; not worth a quick retry",
     }.items()
 }
 
@@ -87,6 +89,17 @@ def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+STORAGE_FULL_MESSAGE = (
+    "The server's disk is full: nothing was applied. Your changes are kept; sync again once the admin has "
+    "freed space on the server."
+)
+
+
+def _storage_full(exc: BaseException) -> JSONResponse:
+    log.error("the server's disk is full (answered 507 storage_full): %s", getattr(exc, "orig", None) or exc)
+    return _error(507, protocol.ERR_STORAGE_FULL, STORAGE_FULL_MESSAGE)
 
 
 _bearer = HTTPBearer(auto_error=False, description="the officer's token from `zsfield-server officer add`")
@@ -184,10 +197,26 @@ def create_app(engine: Engine) -> FastAPI:
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)
     async def _db(_req: Request, exc: Exception) -> JSONResponse:
+        if is_storage_full(exc):
+            return _storage_full(exc)
         log.warning("database error: %s", exc)
         return _error(
             503, protocol.ERR_UNAVAILABLE, "The server's database is busy or unavailable: retry shortly."
         )
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(req: Request, _exc: ClientDisconnect) -> Response:
+        # the client closed the connection while sending its request (a laptop put to sleep, a cut network):
+        # nothing was read whole, so nothing was applied; one line, not a traceback (no one gets the reply)
+        peer = f"{req.client.host}:{req.client.port}" if req.client else "a client"
+        log.info("%s disconnected during %s %s: nothing was applied", peer, req.method, req.url.path)
+        return Response(status_code=400)
+
+    @app.exception_handler(OSError)
+    async def _os_error(_req: Request, exc: OSError) -> JSONResponse:
+        if is_storage_full(exc):
+            return _storage_full(exc)
+        raise exc  # anything else is a bug: the usual 500 and its traceback
 
     @app.get("/v1/health", response_model=Health, tags=["sync"], summary="Liveness and the server epoch")
     def health() -> Health:
@@ -249,6 +278,18 @@ def create_app(engine: Engine) -> FastAPI:
 
     _with_push_schema(app)
     return app
+
+
+def log_config(level: str = "info") -> dict[str, Any]:
+    """uvicorn's logging set-up with the server's own logger (``zsfield_sync``: disconnects, database errors, a
+    full disk) on uvicorn's handler and format, at ``level``."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["zsfield_sync"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    return config
 
 
 def serving(app: FastAPI) -> FastAPI:

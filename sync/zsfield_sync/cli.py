@@ -4,7 +4,8 @@
     zsfield-server officer add NAME --office OFFICE --team TEAM --role officer|leader|supervisor|admin [--json]
     zsfield-server officer list | revoke NAME | rotate NAME
     zsfield-server conflicts [--all] [--json]
-    zsfield-server backup --out FILE [--format sqlite|json] | restore FILE --yes | epoch [--renew] | migrate
+    zsfield-server backup --out FILE [--format sqlite|json] | restore FILE --yes | migrate
+    zsfield-server epoch [--renew [--accounts FILE]] | accounts export [--out FILE]
 
 The database is a SQLite file by default (``zsfield-server.db`` in ``ZSFIELD_SERVER_HOME``, else the user
 data dir), or any ``--db`` / ``ZSFIELD_SERVER_DB``: a file path or ``postgresql+psycopg://user@host/db``.
@@ -78,6 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.set_defaults(func=cmd_officer_rotate)
 
+    accounts = sub.add_parser("accounts", help="the account data that a data restore never rolls back")
+    asub = accounts.add_subparsers(dest="accounts_command", metavar="ACTION", required=True)
+    p = asub.add_parser(
+        "export",
+        help="write the officers' accounts (token hashes, revocations), teams and offices to a file: what "
+        "`epoch --renew --accounts FILE` keeps after a restore by other means (every account change also "
+        "writes the default accounts file)",
+    )
+    p.add_argument("--out", help="file to write (default: the default accounts file)")
+    _add_db(p)
+    p.set_defaults(func=cmd_accounts_export)
+
     p = sub.add_parser("conflicts", help="the conflict log (open ones; --all for decided ones too)")
     p.add_argument("--all", action="store_true")
     p.add_argument("--json", action="store_true")
@@ -107,7 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.set_defaults(func=cmd_restore)
     p = sub.add_parser("epoch", help="show the epoch; --renew after restoring the database by other means")
-    p.add_argument("--renew", action="store_true")
+    p.add_argument(
+        "--renew",
+        action="store_true",
+        help="give the database a new epoch (after pg_restore or a copied SQLite file) and put the accounts "
+        "file back over the restored accounts",
+    )
+    p.add_argument(
+        "--accounts",
+        metavar="FILE",
+        help="the accounts file to keep (default: the one every account change writes, see `accounts export`)",
+    )
     _add_db(p)
     p.set_defaults(func=cmd_epoch)
     p = sub.add_parser("migrate", help="apply the server's migrations and exit")
@@ -131,7 +154,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from zsfield_sync.app import create_app, serving
+    from zsfield_sync.app import create_app, log_config, serving
     from zsfield_sync.storage import describe_url, resolve_db_url
 
     url = resolve_db_url(getattr(args, "sub_db", None) or args.db)
@@ -157,16 +180,65 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.workers,
             log_level=args.log_level,
+            log_config=log_config(args.log_level),
         )
     else:
-        uvicorn.run(serving(create_app(engine)), host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(
+            serving(create_app(engine)),
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            log_config=log_config(args.log_level),
+        )
     return 0
+
+
+def _url(args: argparse.Namespace) -> str:
+    from zsfield_sync.storage import resolve_db_url
+
+    return resolve_db_url(getattr(args, "sub_db", None) or args.db)
+
+
+def _save_accounts(args: argparse.Namespace, engine: Any, out: Path | None = None) -> Path:
+    """Write the accounts file (after every account change): what ``epoch --renew`` keeps after a restore by
+    other means. A file that cannot be written is said, never fatal (the change itself is made)."""
+    from zsfield_sync.accounts import default_accounts_file, export_accounts, write_accounts_file
+    from zsfield_sync.storage import read_tx
+
+    path = out or default_accounts_file(_url(args))
+    with read_tx(engine) as conn:
+        data = export_accounts(conn)
+    try:
+        write_accounts_file(path, data)
+    except OSError as exc:
+        print(
+            f"zsfield-server: could not write the accounts file {path} ({exc}): run `zsfield-server accounts "
+            "export --out FILE` before you restore the database by other means.",
+            file=sys.stderr,
+        )
+    return path
+
+
+def cmd_accounts_export(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    path = _save_accounts(args, engine, Path(args.out) if args.out else None)
+    if path.exists():
+        print(f"accounts of {len(_officer_names(engine))} officers written to {path}")
+    return 0
+
+
+def _officer_names(engine: Any) -> list[str]:
+    from zsfield_sync.service import list_officers
+
+    return [r["name"] for r in list_officers(engine)]
 
 
 def cmd_officer_add(args: argparse.Namespace) -> int:
     from zsfield_sync.service import add_officer
 
-    info, token = add_officer(_engine(args), args.name, office=args.office, team=args.team, role=args.role)
+    engine = _engine(args)
+    info, token = add_officer(engine, args.name, office=args.office, team=args.team, role=args.role)
+    _save_accounts(args, engine)
     if args.json:
         print(json.dumps({"officer": info, "token": token}, ensure_ascii=False))
     else:
@@ -195,7 +267,9 @@ def cmd_officer_list(args: argparse.Namespace) -> int:
 def cmd_officer_revoke(args: argparse.Namespace) -> int:
     from zsfield_sync.service import revoke_officer
 
-    info = revoke_officer(_engine(args), args.name)
+    engine = _engine(args)
+    info = revoke_officer(engine, args.name)
+    _save_accounts(args, engine)
     print(f"Revoked the token of {info['name']}: their next sync is refused. Their synced records stay.")
     return 0
 
@@ -203,7 +277,9 @@ def cmd_officer_revoke(args: argparse.Namespace) -> int:
 def cmd_officer_rotate(args: argparse.Namespace) -> int:
     from zsfield_sync.service import rotate_token
 
-    info, token = rotate_token(_engine(args), args.name)
+    engine = _engine(args)
+    info, token = rotate_token(engine, args.name)
+    _save_accounts(args, engine)
     if args.json:
         print(json.dumps({"officer": info, "token": token}, ensure_ascii=False))
     else:
@@ -335,10 +411,33 @@ def _prepared_sqlite_backup(backup: Path, work: Path) -> Any:
     return engine
 
 
+def _live_epochs(engine: Any) -> list[str]:
+    """The epochs the live database has had, its current one last (kept across a restore by copy)."""
+    from zsfield_sync.storage import get_epoch, known_epochs, read_tx
+
+    with read_tx(engine) as conn:
+        return [*known_epochs(conn), get_epoch(conn)]
+
+
+def restore_report(info: dict[str, Any], *, what: str) -> list[str]:
+    """What a restore (or ``epoch --renew``) did and what the laptops will do about it, for the operator."""
+    return [
+        f"{what}; new epoch {info['epoch']}.",
+        f"  restored contents: epoch {info.get('previous_epoch') or '-'}, head {info['head']} "
+        "(their last server_seq).",
+        "  Every laptop notices the new epoch at its next sync, pulls everything again and keeps its unsent "
+        "changes.",
+        f"  Laptops that synced after the backup re-send the changes the server acknowledged above server_seq "
+        f"{info['head']} (they keep acknowledged changes for 30 days by default: have every laptop sync "
+        "within that time).",
+    ]
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     import tempfile
 
-    from zsfield_sync.storage import dump_tables, renew_epoch, resolve_db_url, restore_tables
+    from zsfield_sync.accounts import describe_kept
+    from zsfield_sync.storage import describe_url, dump_tables, renew_epoch, resolve_db_url, restore_tables
 
     if not args.yes:
         raise CliError("restore replaces everything in the server database: add --yes to go ahead.")
@@ -351,7 +450,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     url = resolve_db_url(getattr(args, "sub_db", None) or args.db)
     db_file = _sqlite_file(url)
     if not is_sqlite:
-        epoch = restore_tables(_engine(args), _read_json_backup(backup))
+        info = restore_tables(_engine(args), _read_json_backup(backup))
     elif db_file is None:  # a SQLite backup into PostgreSQL: row by row, in one transaction
         with tempfile.TemporaryDirectory(prefix="zsfield-restore-") as folder:
             source = _prepared_sqlite_backup(backup, Path(folder) / "backup.db")
@@ -359,17 +458,27 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 tables = dump_tables(source)
             finally:
                 source.dispose()
-        epoch = restore_tables(_engine(args), tables)
+        info = restore_tables(_engine(args), tables)
     else:
         import sqlite3
 
-        _engine(args).dispose()  # the live file exists and is migrated
+        from zsfield_sync.accounts import export_accounts
+        from zsfield_sync.storage import read_tx
+
+        live = _engine(args)  # the live file exists and is migrated
+        try:
+            live_epochs = _live_epochs(live)
+            with read_tx(live) as conn:
+                kept = export_accounts(conn)
+        finally:
+            live.dispose()
         work = db_file.with_name(db_file.name + ".restoring")
         for suffix in ("", "-wal", "-shm"):
             Path(f"{work}{suffix}").unlink(missing_ok=True)
         source = _prepared_sqlite_backup(backup, work)
         try:
-            epoch = renew_epoch(source)  # in the copy, so the restored contents never show the old epoch
+            # in the copy, so the restored contents never show the old epoch
+            info = renew_epoch(source, also_earlier=live_epochs, accounts=kept)
         finally:
             source.dispose()
         src = sqlite3.connect(work)
@@ -383,21 +492,53 @@ def cmd_restore(args: argparse.Namespace) -> int:
             src.close()
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{work}{suffix}").unlink(missing_ok=True)
-    print(
-        f"restored {backup}; new epoch {epoch}: clients will pull everything again (their outboxes are kept)."
-    )
+    lines = restore_report(info, what=f"restored {backup} into {describe_url(url)}")
+    print("\n".join([*lines, describe_kept(info["accounts"], source="the live database's")]))
+    engine = _engine(args)
+    try:
+        _save_accounts(args, engine)
+    finally:
+        engine.dispose()
     return 0
 
 
 def cmd_epoch(args: argparse.Namespace) -> int:
+    from zsfield_sync.accounts import (
+        AccountsFileError,
+        check_not_stale,
+        default_accounts_file,
+        describe_kept,
+        read_accounts_file,
+    )
     from zsfield_sync.storage import get_epoch, read_tx, renew_epoch
 
     engine = _engine(args)
-    if args.renew:
-        print(renew_epoch(engine))
-    else:
+    if not args.renew:
+        if args.accounts:
+            raise CliError("--accounts goes with --renew.")
         with read_tx(engine) as conn:
             print(get_epoch(conn))
+        return 0
+    path = Path(args.accounts) if args.accounts else default_accounts_file(_url(args))
+    kept = None
+    if args.accounts or path.exists():
+        try:
+            kept = read_accounts_file(path)
+            with read_tx(engine) as conn:
+                check_not_stale(conn, kept, path)
+        except AccountsFileError as exc:
+            raise CliError(f"{exc} Nothing was changed.") from exc
+    info = renew_epoch(engine, accounts=kept)
+    lines = restore_report(info, what="renewed the epoch (the contents as they are count as the backup)")
+    if info["accounts"] is not None:
+        lines.append(describe_kept(info["accounts"], source=str(path)))
+    else:
+        lines.append(
+            f"  No accounts file ({path}): the accounts are as restored. A token revoked or rotated after the "
+            "backup works again and officers added since are missing: revoke, rotate and add them again."
+        )
+    print("\n".join(lines))
+    _save_accounts(args, engine)
     return 0
 
 

@@ -21,6 +21,7 @@ from zsfield.protocol import (
     PushResponse,
     WhoAmI,
 )
+from zsfield_sync.accounts import accounts_changed
 from zsfield_sync.apply import CREATED, SERVER_CLIENT, BatchApplier, Rec, dumps, op_result, rec_from_row
 from zsfield_sync.auth import ROLES, Actor, ApiError, hash_token, new_token
 from zsfield_sync.storage import (
@@ -30,6 +31,7 @@ from zsfield_sync.storage import (
     conflicts,
     get_epoch,
     get_head,
+    get_restore,
     now_text,
     offices,
     op_log,
@@ -159,17 +161,42 @@ def push_json(engine: Engine, actor: Actor, req: PushRequest) -> bytes:
     return orjson.dumps(push_reply(engine, actor, req))
 
 
+def too_deep(value: Any, limit: int = protocol.MAX_JSON_DEPTH) -> bool:
+    """Whether ``value`` nests more than ``limit`` levels of lists and dicts (``value`` itself is level 1).
+    Walked without recursion, so no nesting can exhaust the stack."""
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False
+
+
 def parse_push(body: bytes) -> PushRequest:
     """A push body: parsed by orjson, validated by pydantic once for the whole batch. Raises
-    :class:`pydantic.ValidationError` (the app answers 422)."""
+    :class:`pydantic.ValidationError` (the app answers 422), also for a body nested deeper than
+    :data:`~zsfield.protocol.MAX_JSON_DEPTH`: orjson reads 1024 levels but writes only 254, so a value nested
+    between the two would be accepted and then fail (a 500) wherever the server writes it as JSON."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise ValidationError.from_exception_data(
-            "PushRequest",
-            [{"type": "json_invalid", "loc": (), "input": body[:100], "ctx": {"error": str(exc)}}],
+        raise _invalid_json(body, str(exc)) from None
+    if too_deep(data):
+        raise _invalid_json(
+            body, f"nested deeper than {protocol.MAX_JSON_DEPTH} levels of arrays and objects"
         ) from None
     return PushRequest.model_validate(data)
+
+
+def _invalid_json(body: bytes, error: str) -> ValidationError:
+    return ValidationError.from_exception_data(
+        "PushRequest", [{"type": "json_invalid", "loc": (), "input": body[:100], "ctx": {"error": error}}]
+    )
 
 
 # --- pull ---------------------------------------------------------------------------------------------------
@@ -274,6 +301,7 @@ def whoami(engine: Engine, actor: Actor) -> WhoAmI:
         return WhoAmI(
             officer=officer_info(conn, actor),
             epoch=get_epoch(conn),
+            restore=get_restore(conn),
             schema_version=protocol.SCHEMA_VERSION,
             min_schema_version=protocol.MIN_SCHEMA_VERSION,
             server_version=__version__,
@@ -418,6 +446,7 @@ def add_officer(
             )
         office_id = _office(tx, office.strip()) if office and office.strip() else None
         team_id = _team(tx, team.strip(), office_id) if team and team.strip() else None
+        accounts_changed(tx.conn)
         tx.conn.execute(
             accounts.insert().values(
                 id=officer_id,
@@ -474,6 +503,7 @@ def revoke_officer(engine: Engine, name: str) -> dict[str, Any]:
         if row is None:
             raise AdminError(f"No officer named {name!r} (see `zsfield-server officer list`).")
         when = row.revoked_at or now_text()
+        accounts_changed(tx.conn)
         tx.conn.execute(update(accounts).where(accounts.c.id == row.id).values(revoked_at=when))
         _server_record(tx, "officer", row.id, {"active": False})
     return {"id": row.id, "name": name, "revoked_at": when}
@@ -486,6 +516,7 @@ def rotate_token(engine: Engine, name: str) -> tuple[dict[str, Any], str]:
         row = tx.conn.execute(select(accounts).where(accounts.c.name == name)).first()
         if row is None:
             raise AdminError(f"No officer named {name!r} (see `zsfield-server officer list`).")
+        accounts_changed(tx.conn)
         tx.conn.execute(
             update(accounts)
             .where(accounts.c.id == row.id)

@@ -33,6 +33,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "无法连接服务器 {server}(已尝试 {attempts} 次:{error})。修改都保留在本机,稍后再同步。",
         "Could not reach {server} ({attempts} attempts: {error}). Your changes are kept; sync again later.",
     ),
+    "sync.storage_full": (
+        "服务器 {server} 的磁盘已满,本次未保存任何修改。修改都保留在本机;请管理员清理服务器空间后再同步。",
+        "The disk of {server} is full, so it saved nothing. Your changes are kept; sync again once the admin "
+        "has freed space on the server.",
+    ),
     "sync.bad_reply": (
         "服务器 {server} 的回复无法识别({error})。修改都保留在本机。",
         "The reply of {server} could not be understood ({error}). Your changes are kept.",
