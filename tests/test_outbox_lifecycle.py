@@ -31,7 +31,9 @@ from sync_helpers import (
     SimulatedCrash,
     Zone,
     backends,
+    edit_project,
     make_project,
+    project_row,
     synced,
     visit,
     zone_fixture,
@@ -309,3 +311,138 @@ def test_sync_repair_checks_the_numbers_first(zone: Zone) -> None:
     assert a1.store.get_state("realign") == "0"
     assert [op for op, n in _server_ops(zone).items() if n > 1] == []
     assert len(zone.server.records("visit")) == 1
+
+
+# --- point 6: acknowledged ops kept, sent again after a server restore lost them ----------------------------
+
+
+def test_a_server_restore_loses_no_acknowledged_change(zone: Zone) -> None:
+    """The server is restored from a backup older than changes it had acknowledged (a visit, a field edit),
+    with the laptop that made them online and an op still pending. The next sync sends the lost ones again,
+    ahead of the pending one, and says how many; the laptop's acknowledged edit is not reverted; the other
+    laptop gets everything; the officer's next edit is based on a version the restored server knows."""
+    from zsfield_sync.storage import dump_tables, restore_tables
+
+    a1, a2 = zone.laptop("A1"), zone.laptop("A2")
+    pid = make_project(a1, "长江存储")
+    synced(a1, a2)
+    backup = dump_tables(zone.server.engine)
+    lost_visit = visit(a1, pid, "备份之后的拜访")
+    edit_project(a1, pid, park_area="光谷")
+    after_backup = a1.sync()
+    assert after_backup.ok and after_backup.pushed > 0
+    pending = visit(a1, pid, "恢复前未上传的拜访")
+    info = restore_tables(zone.server.engine, backup)
+    assert zone.server.record("visit", lost_visit) is None  # the restore lost them
+
+    result = a1.sync()
+    assert result.ok, result.error
+    assert result.epoch_reset and result.resent == after_backup.pushed and a1.outbox() == 0
+    assert result.conflicts == 0 and result.rejections == 0
+    from zsfield.sync_client import notes
+
+    assert f"{after_backup.pushed} acknowledged changes it had lost were sent again" in "\n".join(
+        notes(result)
+    )
+    assert zone.server.record("visit", lost_visit) is not None
+    assert zone.server.record("visit", pending) is not None
+    assert zone.server.record("project", pid)["data"]["park_area"] == "光谷"  # type: ignore[index]
+    assert project_row(a1, pid)["park_area"] == "光谷"  # not reverted by the full re-pull
+    # the re-sent ops are the restored server's now, numbered under the new epoch
+    with a1.store.engine.connect() as conn:
+        epochs = {
+            r[0]
+            for r in conn.exec_driver_sql("SELECT epoch FROM sent_op WHERE server_seq > ?", (info["head"],))
+        }
+    assert epochs == {info["epoch"]}
+    server_version = zone.server.record("project", pid)["version"]  # type: ignore[index]
+    assert project_row(a1, pid)["version"] == server_version
+    edit_project(a1, pid, park_area="东湖")  # based on a version the restored server handed out
+    result = a1.sync()
+    assert result.ok and result.conflicts == 0 and result.rejections == 0
+    assert zone.server.record("project", pid)["data"]["park_area"] == "东湖"  # type: ignore[index]
+    result = a2.sync()
+    assert result.ok and result.epoch_reset and result.resent == 0
+    assert project_row(a2, pid)["park_area"] == "东湖"
+    assert {lost_visit, pending} <= {v["id"] for v in a2.rows("visit")}
+    assert [op for op, n in _server_ops(zone).items() if n > 1] == []
+
+
+def test_ops_written_before_a_restore_carry_the_epoch_of_their_base(store: Store) -> None:
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO sync_state (key, value) VALUES ('epoch', 'old-epoch')")
+    with store.write("me") as w:
+        w.insert(Company(name="恢复前"))
+    restore = protocol.RestoreInfo(epoch="new-epoch", previous_epoch="old-epoch", head=0, restored_at="x")
+    sync_apply.reset_for_epoch(store, "new-epoch", restore)
+    (op,) = sync_apply.read_outbox(store)
+    assert op.base_epoch == "old-epoch" and op.to_wire().base_epoch == "old-epoch"
+    with store.write("me") as w:
+        w.insert(Company(name="恢复后"))
+    later = sync_apply.read_outbox(store)[-1]
+    assert later.base_epoch is None and "base_epoch" not in later.wire_dict()  # omitted when not set
+
+
+def test_acknowledged_ops_are_kept_for_the_retention_window(store: Store) -> None:
+    with store.write("me") as w:
+        for n in range(3):
+            w.insert(Company(name=f"公司{n}"))
+    batch = sync_apply.read_outbox(store)
+    sync_apply.apply_push_reply(store, batch, _ack(batch), "c")
+    assert store.scalar("SELECT count(*) FROM sent_op") == 3
+    with store.engine.begin() as conn:  # one of them acknowledged 31 days ago
+        conn.exec_driver_sql(
+            "UPDATE sent_op SET acked_at = '2020-01-01T00:00:00.000000' WHERE op_id = ?", (batch[0].op_id,)
+        )
+    assert sync_apply.prune_sent(store, 30) == 1
+    assert store.scalar("SELECT count(*) FROM sent_op") == 2
+    assert sync_apply.prune_sent(store, 30) == 0
+
+
+def test_the_retention_window_is_a_setting(tmp_path: Path) -> None:
+    from zsfield.config import ConfigError, load_settings
+
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    env = {"ZSFIELD_HOME": str(home)}
+    assert load_settings(env=env).sync_retention_days == 30
+    (home / "config" / "config.toml").write_text("sync_retention_days = 90\n", encoding="utf-8")
+    assert load_settings(env=env).sync_retention_days == 90
+    (home / "config" / "config.toml").write_text("sync_retention_days = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_settings(env=env)
+
+
+# --- point 9: a restored laptop backup sends nothing the server already has --------------------------------
+
+
+def test_a_restored_laptop_backup_sends_nothing_twice(zone: Zone, tmp_path: Path) -> None:
+    """The backup's outbox holds an edit the live database sent after the backup; the officer edited the same
+    field again since. Restored, the laptop replays that edit (the server holds it under its number and op
+    id): no conflict with the officer's own later edit, nothing applied twice, the later value stays."""
+    from zsfield.store.backup import backup_database, restore_database
+
+    a1 = zone.laptop("A1")
+    pid = make_project(a1, "京东方")
+    synced(a1)
+    edit_project(a1, pid, park_area="一区")
+    saved = tmp_path / "a1-backup.db"
+    backup_database(a1.store, saved)
+    synced(a1)  # the edit in the backup's outbox is acknowledged after the backup
+    edit_project(a1, pid, park_area="二区")  # the officer's own later edit
+    synced(a1)
+    a1.store.close()
+    restore_database(saved, a1.settings.db_path, force=True)
+    a1.store = Store.open(a1.settings.db_path)
+    assert a1.outbox() == 1
+    result = a1.sync()
+    assert result.ok, result.error
+    assert result.conflicts == 0 and result.rejections == 0 and result.replayed == 1
+    assert a1.outbox() == 0 and not sync_apply.open_conflicts(a1.store)
+    assert zone.server.record("project", pid)["data"]["park_area"] == "二区"  # type: ignore[index]
+    assert project_row(a1, pid)["park_area"] == "二区"
+    assert [op for op, n in _server_ops(zone).items() if n > 1] == []
+    edit_project(a1, pid, park_area="三区")  # and the restored laptop goes on
+    result = a1.sync()
+    assert result.ok and result.conflicts == 0
+    assert zone.server.record("project", pid)["data"]["park_area"] == "三区"  # type: ignore[index]
