@@ -146,8 +146,9 @@ def test_restore_refuses_an_existing_database_unless_forced_and_keeps_it_aside(
     assert count(aside, "lead") == 2  # nothing of the replaced file is lost
     assert count(officer_db, "lead") == 1
     with Store.open(officer_db) as store:
-        # the restored laptop syncs again from 0 under a new client id, and keeps (and will send) its outbox
-        assert store.get_state("client_id") not in (None, "", "laptop-before")
+        # the restored laptop pulls again from 0 and keeps its outbox and client id: before sending it checks
+        # its numbers against the server's, which replays what the live database sent after the backup
+        assert store.get_state("client_id") == "laptop-before" and store.get_state("realign") == "1"
         assert store.get_state("cursor") == "0" and store.get_state("full_repull") == "1"
         assert store.get_state("server") == "https://zs.example.gov.cn"
         assert store.scalar("SELECT count(*) FROM outbox") == count(backup, "outbox") > 0

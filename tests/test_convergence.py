@@ -118,6 +118,23 @@ NOT_CARRIED = frozenset({"updated_at", "total_investment_cny", "band"})
 """Fields no op carries (the server sets ``updated_at``; both sides derive the CNY total and band)."""
 
 
+_OTHER_PROCESS_SYNC = """
+import os, sys
+from zsfield.config import load_settings
+from zsfield.store import Store
+from zsfield.sync_client import SyncOptions, run_sync
+settings = load_settings()
+with Store.open(settings.db_path) as store:
+    print("ready", flush=True)
+    sys.stdin.readline()
+    options = SyncOptions(token=os.environ["ZSFIELD_TEST_TOKEN"], server=os.environ["ZSFIELD_TEST_SERVER"],
+                          batch_ops=3, page_size=20, backoff=0.01, max_backoff=0.05)
+    result = run_sync(store, settings, options=options)
+print("ok" if result.ok else (result.error_kind or "failed"), flush=True)
+"""
+"""A sync of a laptop's database in another process (issue 11 point 4: two syncs of one laptop at once)."""
+
+
 def _sync(lap: Laptop, **kw: Any) -> SyncResult:
     """A sync with the token passed directly (no keyring: safe to run from two threads at once)."""
     return run_sync(lap.store, lap.settings, options=lap.options(token=lap.token, **kw))
@@ -640,6 +657,48 @@ class ConvergenceMachine(RuleBasedStateMachine):
                 assert r["scope"] == records[(kind, parent)]["scope"], r
 
     # === end of the adversarial client ========================================================================
+
+    # --- issue 11 point 4 (helper h2): two syncs of one laptop at once, in two processes ----------------------
+
+    @rule(who=st.integers(0, 3), n=st.integers(0, 99), edit_during=st.booleans())
+    def same_laptop_two_processes(self, who: int, n: int, edit_during: bool) -> None:
+        """One laptop syncs in this process and, at the same moment, in another (`zsfield sync` in a second
+        terminal while the app syncs), maybe while the officer edits: one of them runs, the other is told a
+        sync of this database is running; nothing is lost or doubled (the final checks)."""
+        import subprocess
+        import sys
+
+        lap = self.laps[who]
+        env = {
+            **os.environ,
+            "ZSFIELD_HOME": str(lap.home),
+            "ZSFIELD_DB": str(lap.settings.db_path),
+            "ZSFIELD_TEST_TOKEN": lap.token,
+            "ZSFIELD_TEST_SERVER": lap.server.url,
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _OTHER_PROCESS_SYNC],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None and proc.stdin is not None
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read() if proc.stderr else ""
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        if edit_during:
+            self.edit_project(who, n, sorted(PROJECT_VALUES)[n % len(PROJECT_VALUES)])
+        here = _sync(lap, batch_ops=3, page_size=20)
+        out, err = proc.communicate(timeout=120)
+        other = out.strip().splitlines()[-1] if out.strip() else err
+        assert proc.returncode == 0, err
+        assert other in ("ok", "busy"), other
+        assert here.ok or here.error_kind == "busy", f"{lap.name}: {here.error}"
+        event(f"two processes: here {'ok' if here.ok else here.error_kind}, other {other}")
+
+    # --- end of the h2 block ------------------------------------------------------------------------------
 
     @invariant()
     def ops_are_remembered(self) -> None:

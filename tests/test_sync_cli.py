@@ -162,3 +162,61 @@ def test_login_refuses_plain_http_to_another_host(tmp_path: Path) -> None:
     env = {**os.environ, "ZSFIELD_HOME": str(tmp_path / "h"), "LANG": "en_US.UTF-8"}
     proc = run(env, "zsfield", "login", "--server", "http://zs.example.org", stdin="zsf_x\n", check=False)
     assert proc.returncode == 10 and "plain http://" in proc.stderr
+
+
+# --- one sync per database, one true summary (issue 11, points 4 and 9) -------------------------------------
+
+
+@pytest.fixture
+def cli_laptop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A laptop logged in to a real server (in this process), its database the CLI's (ZSFIELD_HOME/ZSFIELD_DB)."""
+    from sync_helpers import zone_fixture
+
+    for zone in zone_fixture("sqlite", tmp_path):
+        lap = zone.laptop("A1")
+        monkeypatch.setenv("ZSFIELD_HOME", str(lap.home))
+        monkeypatch.setenv("ZSFIELD_DB", str(lap.settings.db_path))
+        yield lap
+
+
+def test_a_second_sync_says_one_is_running_and_exits_15(
+    cli_laptop: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from zsfield.cli import main as zsfield_main
+    from zsfield.store.synclock import sync_lock
+
+    add_lead(cli_laptop.settings.db_path, "日立制作所")
+    ops = cli_laptop.outbox()
+    with sync_lock(cli_laptop.settings.db_path):  # the app (or another terminal) is syncing this database
+        code, out, err = in_process(capsys, zsfield_main, "sync")
+    assert code == 15
+    assert "A sync of this database is already running" in err and "Nothing was sent by this one" in err
+    assert out == ""  # no summary line of a sync that did not run
+    assert cli_laptop.outbox() == ops
+    code, out, err = in_process(capsys, zsfield_main, "sync")
+    assert code == 0 and out.startswith("Sent ") and cli_laptop.outbox() == 0
+
+
+def test_one_true_summary_line(cli_laptop: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from zsfield.cli import main as zsfield_main
+    from zsfield.sync_client import SyncResult, summary_lines
+
+    add_lead(cli_laptop.settings.db_path, "住友商事")
+    code, out, err = in_process(capsys, zsfield_main, "sync", "--repair")
+    assert code == 0 and len(out.splitlines()) == 1 and out.startswith("Sent ")
+    assert "went under new numbers" in err  # the op checked against the server's numbers, sent once
+    # not logged in: the error, and no success line before it
+    from zsfield.store import Store
+
+    fresh = tmp_path / "fresh" / "zsfield.db"
+    fresh.parent.mkdir()
+    Store.open(fresh).close()
+    code, out, err = in_process(capsys, zsfield_main, "sync", "--db", str(fresh))
+    assert code == 10 and out == "" and "zsfield login" in err
+    # a sync that stopped after sending 1,000 ops says so, and nothing claims that nothing was sent
+    stopped = SyncResult(ok=False, pushed=1000, pulled=0, error="revoked", error_kind="auth")
+    (line,) = summary_lines(stopped)
+    assert "stopped after sending 1000" in line
+    from zsfield_sync import auth
+
+    assert "Nothing was sent" not in Path(auth.__file__).read_text()

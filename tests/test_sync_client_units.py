@@ -139,7 +139,8 @@ def test_wire_numbers_never_go_back_when_the_outbox_empties(store: Store) -> Non
     assert op.rowid == 1 and op.client_seq == 4  # SQLite reused rowid 1; the wire number goes on
     # a restored server (new epoch): a new identity numbering the kept ops from 1
     old = sync_apply.ensure_client_id(store)
-    sync_apply.reset_for_epoch(store, "new-epoch")
+    restore = protocol.RestoreInfo(epoch="new-epoch", head=0, restored_at="2026-12-02T00:00:00Z")
+    assert sync_apply.reset_for_epoch(store, "new-epoch", restore) == 0  # the acks carried no server_seq
     (op,) = sync_apply.read_outbox(store)
     assert op.client_seq == 1 and sync_apply.ensure_client_id(store) != old
     assert store.get_state("cursor") == "0" and store.get_state("full_repull") == "1"

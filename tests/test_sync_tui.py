@@ -74,3 +74,30 @@ async def _drive(app, pid: str) -> None:  # noqa: ANN001
         await pilot.press("s")
         await settle(pilot)
         assert app.outbox_count == 0
+
+
+async def test_sync_screen_says_a_sync_of_this_database_is_running(zone: Zone) -> None:
+    """Another sync (`zsfield sync` in a terminal) holds the database: the screen's sync says so, plainly, and
+    sends nothing; once the other one is done, the screen's sync goes through."""
+    from zsfield.app import make_app
+    from zsfield.store.synclock import sync_lock
+
+    a1 = zone.laptop("A1")
+    make_project(a1, "长鑫存储")
+    ops = a1.outbox()
+    app = make_app(a1.settings, store=a1.store, lang="en", start_mode="sync")
+    with file_credentials():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            with sync_lock(a1.settings.db_path):
+                await pilot.press("s")
+                await settle(pilot)
+                phase = str(screen.query_one("#sync-phase").render())
+                assert "A sync of this database is already running" in phase
+                assert app.outbox_count == ops and a1.outbox() == ops
+                assert app.online is not False  # not a failure of the server or the network
+            await pilot.press("s")
+            await settle(pilot)
+            assert a1.outbox() == 0 and app.outbox_count == 0
+            assert str(screen.query_one("#sync-phase").render()).startswith("Sent ")

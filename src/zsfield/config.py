@@ -81,6 +81,9 @@ class Settings:
     stale_days: int = 30
     negotiating_days: int = 180
     page_size: int = 200
+    sync_retention_days: int = 30
+    """How long acknowledged changes are kept on the laptop, to be sent again if the server is restored from a
+    backup older than them."""
     bindings: dict[str, str] = field(default_factory=dict)
     ranking_rules: str | None = None  # a TOML file with the zone's 赛马 scoring rules (default: packaged)
     # resolved paths (not read from the file)
@@ -104,6 +107,7 @@ _FILE_KEYS = {
     "stale_days",
     "negotiating_days",
     "page_size",
+    "sync_retention_days",
     "bindings",
     "ranking_rules",
 }
@@ -123,6 +127,7 @@ _EXPECTED = {
     "stale_days": "config.expect.days",
     "negotiating_days": "config.expect.days",
     "page_size": "config.expect.page_size",
+    "sync_retention_days": "config.expect.days",
     "bindings": "config.expect.bindings",
     "ranking_rules": "config.expect.file",
 }
@@ -169,6 +174,7 @@ def load_settings(db: str | os.PathLike[str] | None = None, env: dict[str, str] 
                 "stale_days": isinstance(value, int) and not isinstance(value, bool) and value > 0,
                 "negotiating_days": isinstance(value, int) and not isinstance(value, bool) and value > 0,
                 "page_size": isinstance(value, int) and not isinstance(value, bool) and 10 <= value <= 5000,
+                "sync_retention_days": isinstance(value, int) and not isinstance(value, bool) and value > 0,
                 "bindings": isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),
                 "ranking_rules": isinstance(value, str) and bool(value.strip()),
             }[key]

@@ -47,6 +47,7 @@ EXIT_AUTH = 11
 EXIT_SCHEMA = 12
 EXIT_UNAVAILABLE = 13
 EXIT_PROTOCOL = 14
+EXIT_BUSY = 15
 EXIT_CANCELLED = 130
 
 _EXIT_BY_KIND = {
@@ -59,13 +60,14 @@ _EXIT_BY_KIND = {
     "protocol": EXIT_PROTOCOL,
     "sequence": EXIT_PROTOCOL,
     "store": EXIT_PROTOCOL,
+    "busy": EXIT_BUSY,
     "cancelled": EXIT_CANCELLED,
 }
 
 
 class SyncError(Exception):
     """Why a sync stopped. ``kind``: not_logged_in, insecure, auth, forbidden, schema, unavailable, protocol,
-    sequence, store, cancelled."""
+    sequence, store, busy (another sync of this database is running), cancelled."""
 
     def __init__(
         self,
@@ -117,6 +119,10 @@ class SyncResult:
     pages: int = 0
     outbox_left: int = 0
     epoch_reset: bool = False
+    resent: int = 0
+    """Acknowledged changes sent again because the restored server no longer had them."""
+    realigned: int = 0
+    """Ops given new numbers after the server's (a restored laptop backup, ``--repair``, a refused number)."""
     error: str | None = None
     error_kind: str | None = None
     started_at: str = ""
@@ -135,6 +141,42 @@ class SyncResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "needs_attention": self.needs_attention, "exit_code": self.exit_code}
+
+
+def summary_lines(result: SyncResult) -> list[str]:
+    """What a sync did, truly: one summary line when it went through; when it stopped, one line of what
+    went through before (none when nothing did: the error says it all)."""
+    counts = {
+        "pushed": result.pushed,
+        "conflicts": result.conflicts,
+        "rejections": result.rejections,
+        "pulled": result.pulled,
+        "seconds": result.seconds,
+    }
+    if result.ok:
+        lines = [t("sync.summary", **counts)]
+        if result.needs_attention:
+            lines.append(
+                t("sync.summary_attention", conflicts=result.conflicts, rejections=result.rejections)
+            )
+        return lines
+    if result.pushed or result.pulled:
+        return [t("sync.summary_stopped", **counts)]
+    return []
+
+
+def notes(result: SyncResult) -> list[str]:
+    """The sync's notes: a server restore and what was sent again, numbers realigned, ops left."""
+    lines = []
+    if result.epoch_reset:
+        lines.append(t("sync.epoch_reset"))
+    if result.resent:
+        lines.append(t("sync.resent", n=result.resent))
+    if result.realigned:
+        lines.append(t("sync.realigned", n=result.realigned))
+    if result.outbox_left:
+        lines.append(t("sync.outbox_left", n=result.outbox_left))
+    return lines
 
 
 BODY_MARGIN = 96 * 1024
@@ -499,12 +541,20 @@ def run_sync(
     result = SyncResult(started_at=_now())
     start = time.monotonic()
     report: ProgressFn = progress or (lambda _p: None)
-    with contextlib.ExitStack() as held:
-        # One connection, open for the whole sync, serves all its transactions: none opens the file again, and
-        # closing one is never the last close that checkpoints the WAL (and fsyncs the file) every time.
-        with contextlib.suppress(Exception):  # a store that cannot open says so below
-            store = held.enter_context(store.pinned())
-        _run(store, settings, result, report, cancel, opts, start)
+    from zsfield.store.synclock import SyncBusy, sync_lock
+
+    try:
+        # one sync per database at a time, across processes; and one connection, open for the whole sync,
+        # serves all its transactions: none opens the file again, and closing one is never the last close
+        # that checkpoints the WAL (and fsyncs the file)
+        with sync_lock(store.path), contextlib.ExitStack() as held:
+            with contextlib.suppress(Exception):  # a store that cannot open says so below
+                store = held.enter_context(store.pinned())
+            _run(store, settings, result, report, cancel, opts, start)
+    except SyncBusy:  # the sync that runs keeps its own result: nothing recorded here
+        result.error, result.error_kind = t("sync.busy"), "busy"
+        result.seconds = round(time.monotonic() - start, 3)
+        result.finished_at = _now()
     report(SyncProgress("done", 1, 1, t("sync.done") if result.ok else (result.error or "")))
     return result
 
@@ -537,14 +587,26 @@ def _run(
         with SyncClient(server, token, options=opts, cancel=cancel) as client:
             who = client.whoami()
             check_compatible(who)
-            begun = sync_apply.begin_sync(store, server, who.officer, who.epoch)
+            begun = sync_apply.begin_sync(
+                store,
+                server,
+                who.officer,
+                who.epoch,
+                who.restore,
+                retention_days=settings.sync_retention_days,
+            )
             result.epoch_reset = begun.epoch_reset
+            result.resent = begun.resent
             ahead = Ahead(client)
             try:
                 _push_all(store, client, result, report, cancel, opts, who.limits, begun=begun, ahead=ahead)
-                _pull_all(
+                restored = _pull_all(
                     store, client, result, report, cancel, opts, who.limits, state=begun.state, ahead=ahead
                 )
+                if restored:  # restored during the pull: send what it lost now, then pull what that changed
+                    _check_cancel(cancel)
+                    _push_all(store, client, result, report, cancel, opts, who.limits, ahead=ahead)
+                    _pull_all(store, client, result, report, cancel, opts, who.limits, ahead=ahead)
             finally:
                 ahead.settle()
         result.ok = True
@@ -601,17 +663,106 @@ def _push_all(
     ahead: Ahead,
     begun: sync_apply.SyncStart | None = None,
 ) -> None:
-    """Send the outbox in batches. While the server applies a batch, the laptop reads the next one; once its
-    reply is in, the next batch goes out and the reply is stored meanwhile (ops leave the outbox only with
-    their reply, as ever)."""
+    """Send the outbox in batches (see :func:`_push_batches`). First, when the outbox's numbers are to be
+    checked against the server's (a restored laptop backup, ``--repair``: :data:`sync_apply.K_REALIGN`), or
+    when the server refuses them (409 ``seq_reused`` / ``seq_gap``), :func:`_realign` — once per sync."""
     limits = limits or protocol.Limits()
     max_ops = max(1, min(opts.batch_ops, limits.max_batch_ops))
     max_bytes = max(64 * 1024, min(opts.batch_bytes, limits.max_body_bytes - BODY_MARGIN))
     client_id = begun.client_id if begun else sync_apply.ensure_client_id(store)
     total = begun.outbox if begun else sync_apply.outbox_count(store)
+    state = begun.state if begun else sync_apply.sync_state(store)
     report(SyncProgress("push", 0, total, t("sync.pushing", n=total)))
     if not total:
+        if state.get(sync_apply.K_REALIGN) == "1":
+            sync_apply.realign(store, 0)  # nothing to check (clears the flag; no number is given)
         return
+    realigned = False
+    if state.get(sync_apply.K_REALIGN) == "1":
+        _realign(store, client, result, client_id, max_ops, max_bytes)
+        realigned = True
+    while True:
+        try:
+            _push_batches(
+                store, client, result, report, cancel, opts, ahead, client_id, total, max_ops, max_bytes
+            )
+            return
+        except SyncError as exc:
+            if exc.kind != "sequence" or realigned:
+                raise
+        _check_cancel(cancel)
+        _realign(store, client, result, client_id, max_ops, max_bytes)
+        realigned = True
+
+
+def _realign(
+    store: Store, client: SyncClient, result: SyncResult, client_id: str, max_ops: int, max_bytes: int
+) -> None:
+    """Make the outbox's numbers follow the server's, losing and doubling nothing. An empty push tells the
+    server's last number for this client; every op numbered at most that is asked about by pushing it again
+    under its number: the server replays an op it holds under that number and op id (acknowledged now, like
+    any reply) and refuses one it does not (409 ``seq_reused``: it was never applied — an op keeps its number
+    from the moment it is written, so it was never sent under another). Runs of such ops go together, halved
+    until the refused ones stand alone. The ops left are then numbered from the server's last + 1."""
+    last = int(client.push_body(sync_apply.push_body(client_id, []))["last_seq"])
+
+    def probe(ops: list[sync_apply.PendingOp]) -> None:
+        try:
+            reply = client.push_body(sync_apply.push_body(client_id, ops))
+        except SyncError as exc:
+            if exc.code != protocol.ERR_SEQ_REUSED:
+                raise
+            if len(ops) > 1:
+                probe(ops[: len(ops) // 2])
+                probe(ops[len(ops) // 2 :])
+            return  # a lone op the server does not hold under its number: renumbered below
+        try:
+            ack = sync_apply.apply_push_reply(store, ops, reply, client_id)
+        except ValueError as exc:
+            raise SyncError("protocol", t("sync.bad_reply", server=client.server, error=exc)) from exc
+        _count(result, ack)
+
+    after = 0
+    while True:
+        batch = sync_apply.read_outbox(store, max_ops=max_ops, max_bytes=max_bytes, after=after, upto=last)
+        if not batch:
+            break
+        run: list[sync_apply.PendingOp] = []
+        for op in batch:
+            if run and op.client_seq != run[-1].client_seq + 1:  # a push holds consecutive numbers only
+                probe(run)
+                run = []
+            run.append(op)
+        probe(run)
+        after = batch[-1].client_seq
+    result.realigned += sync_apply.realign(store, last)
+
+
+def _count(result: SyncResult, ack: sync_apply.AckSummary) -> None:
+    result.batches += 1
+    result.pushed += ack.acknowledged
+    result.applied += ack.applied
+    result.conflicts += ack.conflicts
+    result.rejections += ack.rejected
+    result.replayed += ack.replayed
+
+
+def _push_batches(
+    store: Store,
+    client: SyncClient,
+    result: SyncResult,
+    report: ProgressFn,
+    cancel: threading.Event | None,
+    opts: SyncOptions,
+    ahead: Ahead,
+    client_id: str,
+    total: int,
+    max_ops: int,
+    max_bytes: int,
+) -> None:
+    """Send the outbox in batches. While the server applies a batch, the laptop reads the next one; once its
+    reply is in, the next batch goes out and the reply is stored meanwhile (ops leave the outbox only with
+    their reply, as ever)."""
     refused: dict[int, str] = {}  # client_seq -> the server's reason, for ops its checks refused
 
     def send(batch: list[sync_apply.PendingOp]) -> None:
@@ -625,7 +776,9 @@ def _push_all(
         return
     send(batch)
     while True:
-        following = sync_apply.read_outbox(store, max_ops=max_ops, max_bytes=max_bytes, after=batch[-1].rowid)
+        following = sync_apply.read_outbox(
+            store, max_ops=max_ops, max_bytes=max_bytes, after=batch[-1].client_seq
+        )
         try:
             raw = ahead.reply()
         except SyncError as exc:
@@ -651,12 +804,7 @@ def _push_all(
                 ack = sync_apply.apply_push_reply(store, batch, reply, client_id)
         except ValueError as exc:
             raise SyncError("protocol", t("sync.bad_reply", server=client.server, error=exc)) from exc
-        result.batches += 1
-        result.pushed += ack.acknowledged
-        result.applied += ack.applied
-        result.conflicts += ack.conflicts
-        result.rejections += ack.rejected
-        result.replayed += ack.replayed
+        _count(result, ack)
         total = max(total, result.pushed + ack.left)
         report(SyncProgress("push", result.pushed, total, t("sync.pushed", n=result.pushed, total=total)))
         if following:
@@ -683,9 +831,10 @@ def _pull_all(
     *,
     ahead: Ahead,
     state: dict[str, str] | None = None,
-) -> None:
+) -> bool:
     """Pull pages to the end; the next page is asked for while this one is stored (each page with its
-    cursor, in one local transaction)."""
+    cursor, in one local transaction). True when the server's epoch changed during the pull (it was restored:
+    the pull started over, and the acknowledged ops it lost are back in the outbox)."""
     limits = limits or protocol.Limits()
     page_size = max(1, min(opts.page_size, limits.max_pull_limit))
     state = state if state is not None else sync_apply.sync_state(store)
@@ -696,10 +845,14 @@ def _pull_all(
     report(SyncProgress("pull", 0, None, t("sync.pulling")))
     _check_cancel(cancel)
     page = client.pull_page(since, page_size)
+    restored = False
     while True:
         if epoch and page["epoch"] != epoch:  # restored while we were syncing: start the pull over
-            sync_apply.reset_for_epoch(store, page["epoch"])
-            result.epoch_reset = True
+            who = client.whoami()  # what the restore kept
+            result.resent += sync_apply.reset_for_epoch(
+                store, page["epoch"], who.restore if who.epoch == page["epoch"] else None
+            )
+            result.epoch_reset = restored = True
             since, start, full, epoch = 0, 0, True, page["epoch"]
             _check_cancel(cancel)
             page = client.pull_page(since, page_size)
@@ -729,7 +882,7 @@ def _pull_all(
         span = max(page["head"] - start, 1)
         report(SyncProgress("pull", since - start, span, t("sync.pulled", n=result.pulled)))
         if not page["has_more"]:
-            return
+            return restored
         _check_cancel(cancel)  # between pages, once this one is stored
         page = ahead.reply()
 
@@ -826,5 +979,7 @@ __all__ = [
     "fetch_conflicts",
     "login",
     "logout",
+    "notes",
     "run_sync",
+    "summary_lines",
 ]

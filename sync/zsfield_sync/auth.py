@@ -76,6 +76,6 @@ def authenticate(conn: Connection, authorization: str | None) -> Actor:
             401,
             protocol.ERR_REVOKED,
             f"The token of {row.name} was revoked on {row.revoked_at[:10]}: ask your admin for a new one. "
-            "Nothing was sent; your unsent changes are kept.",
+            "This request was refused; the changes not yet sent are kept.",
         )
     return Actor(id=row.id, name=row.name, role=row.role, team_id=row.team_id, office_id=row.office_id)

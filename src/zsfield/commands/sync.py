@@ -2,8 +2,8 @@
 
 Exit codes of ``zsfield sync``: 0 everything went through; 1 it went through but left conflicts to decide or
 rejected changes; 10 not logged in (or plain http refused); 11 token refused or revoked; 12 client and
-server versions do not match; 13 the server could not be reached; 14 any other stop. In every failure the
-unsent changes stay in the outbox.
+server versions do not match; 13 the server could not be reached; 14 any other stop; 15 a sync of this
+database is already running. In every failure the unsent changes stay in the outbox.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from zsfield.commands import add_db_argument, settings_for
 
 SYNC_EPILOG = (
     "exit codes: 0 all went through; 1 conflicts or rejections to look at; 10 not logged in; "
-    "11 token refused/revoked; 12 version mismatch; 13 server unreachable; 14 other stop. "
-    "Unsent changes are always kept."
+    "11 token refused/revoked; 12 version mismatch; 13 server unreachable; 14 other stop; "
+    "15 a sync of this database is already running. Unsent changes are always kept."
 )
 
 
@@ -45,6 +45,12 @@ def register(sub: Any) -> None:
         "--allow-insecure-http",
         action="store_true",
         help="allow plain http:// to a host other than this machine",
+    )
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="check the outbox's sequence numbers against the server's first (a laptop refused with "
+        "seq_reused): what the server holds is acknowledged, the rest sent under new numbers",
     )
     p.set_defaults(func=cmd_sync)
 
@@ -176,32 +182,23 @@ class TextProgress:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from zsfield.i18n import t
-    from zsfield.sync_client import SyncOptions, run_sync
+    from zsfield.sync_client import SyncOptions, notes, run_sync, summary_lines
 
     settings = settings_for(args)
     options = SyncOptions(allow_insecure_http=True if args.allow_insecure_http else None)
     with _open(settings) as store:
+        if args.repair:
+            from zsfield.store.sync_apply import mark_realign
+
+            mark_realign(store)
         result = run_sync(store, settings, progress=TextProgress(), options=options)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
-        if result.epoch_reset:
-            print(t("sync.epoch_reset"), file=sys.stderr)
-        print(
-            t(
-                "sync.summary",
-                pushed=result.pushed,
-                conflicts=result.conflicts,
-                rejections=result.rejections,
-                pulled=result.pulled,
-                seconds=result.seconds,
-            )
-        )
-        if result.ok and result.needs_attention:
-            print(t("sync.summary_attention", conflicts=result.conflicts, rejections=result.rejections))
-        if result.outbox_left:
-            print(t("sync.outbox_left", n=result.outbox_left), file=sys.stderr)
+        for line in summary_lines(result):
+            print(line)
+        for line in notes(result):
+            print(line, file=sys.stderr)
         if not result.ok:
             print(f"zsfield: {result.error}", file=sys.stderr)
     return result.exit_code

@@ -402,9 +402,24 @@ class OutboxOp(SQLModel, table=True):
     """An edit waiting to be pushed, appended in the same transaction as the edit itself."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_entity_id", "entity_id"),)  # fields still waiting, by record (0004)
+    __table_args__ = (
+        Index("ix_outbox_entity_id", "entity_id"),  # fields still waiting, by record (0004)
+        Index("ix_outbox_wire_seq", "wire_seq", unique=True),  # the send order and the trim key (0005)
+    )
     client_seq: int | None = Field(
-        default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True)
+        default=None,
+        sa_column=Column(Integer, primary_key=True, autoincrement=True),
+        description="the local row id (SQLite may reuse it once the table is empty): never sent",
+    )
+    wire_seq: int = Field(
+        sa_column=Column(Integer, nullable=False),
+        description="the op's sequence number on the wire (PushRequest client_seq), given once when the op is "
+        "written, from a counter that never goes back (sync_state 'wire_seq'; zsfield.store.writer.append_ops)",
+    )
+    base_epoch: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the server epoch base_version was read in, set when the server's epoch changes",
     )
     op_id: str = Field(default_factory=new_id, max_length=36)
     entity: str = Field(max_length=32)
@@ -414,6 +429,30 @@ class OutboxOp(SQLModel, table=True):
     base_version: int = Field(default=0)
     schema_version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SentOp(SQLModel, table=True):
+    """An op the server acknowledged (applied, possibly with conflicts), kept for the retention window
+    (``Settings.sync_retention_days``) with the ``server_seq`` the reply gave it: after a server restore the
+    laptop sends again those the restored server no longer has. Moved here from the outbox in the transaction
+    that stores the reply."""
+
+    __tablename__ = "sent_op"
+    __table_args__ = (Index("ix_sent_op_acked_at", "acked_at"),)
+    op_id: str = Field(primary_key=True, max_length=36)
+    client_id: str = Field(max_length=36, description="the client id it was acknowledged under")
+    wire_seq: int = Field(description="its number under that client id")
+    entity: str = Field(max_length=32)
+    entity_id: str = Field(max_length=36)
+    op: str = Field(max_length=8)
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    base_version: int = Field(default=0)
+    base_epoch: str | None = Field(default=None, max_length=64)
+    schema_version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    server_seq: int | None = Field(default=None, description="from the reply; None: it changed nothing")
+    epoch: str = Field(default="", max_length=64, description="the server epoch it was acknowledged in")
+    acked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class SyncState(SQLModel, table=True):

@@ -292,10 +292,15 @@ MESSAGES.update(
             "备份文件就是当前数据库 {path}。",
             "The backup is the database itself ({path}).",
         ),
+        "restore.busy": (
+            "{path} 正在同步：同步结束后再恢复（数据库未改动）。",
+            "{path} is being synced: restore it when the sync has finished (the database is unchanged).",
+        ),
         "restore.done": (
-            "已从 {source} 恢复到 {target}{aside}。下次同步会重新下载全部数据，并上传备份中未上传的修改。",
-            "restored {source} → {target}{aside}. The next sync downloads everything again and sends the "
-            "changes the backup had not sent yet.",
+            "已从 {source} 恢复到 {target}{aside}。下次同步会重新下载全部数据，并与服务器核对后只上传服务器"
+            "还没有的修改（备份之后已上传的不会重复）。",
+            "restored {source} → {target}{aside}. The next sync downloads everything again and, checked against "
+            "the server, sends only the changes it does not hold yet (none sent after the backup goes twice).",
         ),
         "restore.kept_aside": ("（原文件保留为 {aside}）", " (the previous file is kept as {aside})"),
     }

@@ -10,11 +10,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "https://, or set allow_insecure_http = true in the config / pass --allow-insecure-http.",
     ),
     "sync.tls_failed": (
-        "无法验证服务器 {server} 的证书,未建立连接,也未发送任何内容:{error}。"
+        "无法验证服务器 {server} 的证书,该连接未建立,经由它未发送任何内容:{error}。"
         "如本区使用自己的证书颁发机构,请向管理员索取其证书并用 SSL_CERT_FILE 指向它;不要关闭证书验证。",
-        "Could not verify the certificate of {server}, so no connection was made and nothing was sent: "
-        "{error}. If the zone uses its own certificate authority, ask the admin for its certificate and "
-        "point SSL_CERT_FILE at it; never turn verification off.",
+        "Could not verify the certificate of {server}, so that connection was not made and nothing was sent "
+        "over it: {error}. If the zone uses its own certificate authority, ask the admin for its certificate "
+        "and point SSL_CERT_FILE at it; never turn verification off.",
     ),
     "sync.not_logged_in": (
         "尚未登录同步服务器:先运行 zsfield login --server 地址。",
@@ -64,8 +64,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the server. Your changes are kept.",
     ),
     "sync.sequence": (
-        "同步序号不一致,已停止:{message} 修改都保留在本机;请联系管理员。",
-        "Sequence numbers do not match; sync stopped: {message} Your changes are kept; contact your admin.",
+        "同步序号不一致,已停止:{message} 修改都保留在本机;运行 zsfield sync --repair"
+        "(核对序号后只补发服务器没有的修改),仍不行请联系管理员。",
+        "Sequence numbers do not match; sync stopped: {message} Your changes are kept; run "
+        "`zsfield sync --repair` (it checks the numbers and sends only what the server does not hold), and "
+        "contact your admin if that does not help.",
+    ),
+    "sync.busy": (
+        "此数据库的另一次同步正在进行(本应用、另一个终端或 zsfield sync):等它结束后再同步。"
+        "本次未发送任何内容,修改都保留在本机。",
+        "A sync of this database is already running (in the app, another terminal or `zsfield sync`): "
+        "sync again when it has finished. Nothing was sent by this one; your changes are kept.",
     ),
     "sync.not_a_server": (
         "{server} 不是 zsfield 同步服务器(404)。",
@@ -90,6 +99,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sync.summary": (
         "上传 {pushed} 项(冲突 {conflicts},被拒 {rejections}),下载 {pulled} 项,用时 {seconds} 秒。",
         "Sent {pushed} (conflicts {conflicts}, rejected {rejections}), received {pulled}, in {seconds} s.",
+    ),
+    "sync.summary_stopped": (
+        "同步中途停止:此前已上传 {pushed} 项(冲突 {conflicts},被拒 {rejections}),下载 {pulled} 项,"
+        "用时 {seconds} 秒。",
+        "The sync stopped after sending {pushed} (conflicts {conflicts}, rejected {rejections}) and "
+        "receiving {pulled}, in {seconds} s.",
+    ),
+    "sync.resent": (
+        "服务器已从备份恢复:已重新上传 {n} 项服务器丢失的已确认修改。",
+        "The server was restored from a backup: {n} acknowledged changes it had lost were sent again.",
+    ),
+    "sync.realigned": (
+        "已按服务器核对同步序号:{n} 项修改以新的序号发送,服务器已有的修改没有重复发送。",
+        "Sequence numbers checked against the server's: {n} changes went under new numbers; none the server "
+        "already held was sent twice.",
     ),
     "sync.summary_attention": (
         "有 {conflicts} 个冲突待决定、{rejections} 项被拒:在同步页面查看(或 zsfield conflicts)。",

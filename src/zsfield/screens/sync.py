@@ -333,15 +333,13 @@ class SyncScreen(ZsScreen):
         except ValueError:
             widget.update(raw)
             return
-        lines = [
-            t("sync.summary", pushed=r.get("pushed", 0), conflicts=r.get("conflicts", 0),
-              rejections=r.get("rejections", 0), pulled=r.get("pulled", 0), seconds=r.get("seconds", 0)),
-            self._when(r.get("finished_at")),
-        ]  # fmt: skip
-        if r.get("epoch_reset"):
-            lines.append(t("sync.epoch_reset"))
-        lines.append(t("sync.done") if r.get("ok") else (r.get("error") or ""))
-        widget.update("\n".join(lines))
+        from zsfield.sync_client import SyncResult, notes, summary_lines
+
+        known = {k: r[k] for k in SyncResult.__dataclass_fields__ if k in r}
+        result = SyncResult(**known)
+        lines = [*summary_lines(result), self._when(r.get("finished_at")), *notes(result)]
+        lines.append(t("sync.done") if result.ok else (result.error or ""))
+        widget.update(Text("\n".join(lines)))
 
     def _selected(self, table_id: str, rows: str) -> dict[str, Any] | None:
         table = self.query_one(table_id, DataTable)
@@ -433,22 +431,23 @@ class SyncScreen(ZsScreen):
         self._cancel = None
         bar = self.query_one("#sync-progress", ProgressBar)
         bar.update(total=1, progress=1 if result.ok else 0)
-        summary = t(
-            "sync.summary",
-            pushed=result.pushed,
-            conflicts=result.conflicts,
-            rejections=result.rejections,
-            pulled=result.pulled,
-            seconds=result.seconds,
-        )
-        self.query_one("#sync-phase", Static).update(summary if result.ok else (result.error or ""))
+        from zsfield.sync_client import notes, summary_lines
+
+        summary = "\n".join([*summary_lines(result), *notes(result)])
         if result.ok:
+            self.query_one("#sync-phase", Static).update(Text(summary))
             self.notify(
                 summary, title=t("sync.done"), severity="warning" if result.needs_attention else "information"
             )
+        elif result.error_kind == "busy":  # another sync of this database runs: it is not a failure
+            self.query_one("#sync-phase", Static).update(Text(result.error or ""))
+            self.notify(result.error or "", severity="warning", timeout=10)
         else:
-            self.notify(result.error or "", title=t("sync.tui_stopped"), severity="error", timeout=20)
-        self.zs.online = result.ok if result.error_kind != "not_logged_in" else None
+            stopped = "\n".join(filter(None, [summary, result.error or ""]))
+            self.query_one("#sync-phase", Static).update(Text(stopped))
+            self.notify(stopped, title=t("sync.tui_stopped"), severity="error", timeout=20)
+        if result.error_kind != "busy":
+            self.zs.online = result.ok if result.error_kind != "not_logged_in" else None
         if result.ok:
             self.zs.last_sync = result.finished_at
         if result.conflicts:

@@ -4,8 +4,11 @@
 is one read snapshot, written beside the target as ``….partial``, checked (``PRAGMA integrity_check``) and only
 then renamed into place; an existing file is never overwritten. :func:`restore_database` puts a backup in the
 database's place: the backup is copied and checked first, migrated if it is older, refused if it is newer,
-and the current file (with its ``-wal``) is kept aside, never deleted. A restored laptop syncs under a new
-client id from cursor 0: it pulls everything again and sends the changes its outbox holds.
+and the current file (with its ``-wal``) is kept aside, never deleted. A restored laptop pulls everything
+again from cursor 0 and, before sending, checks its outbox against the server under the same client id
+(:func:`~zsfield.store.sync_apply.prepare_restored`): the ops the live database sent after the backup are
+replayed by the server (acknowledged, never applied twice, never a conflict with the officer's own later
+edits), the others are sent. A restore waits for no sync: while one runs it is refused (``SyncBusy``).
 """
 
 from __future__ import annotations
@@ -140,12 +143,20 @@ def restore_database(
     (:class:`DatabaseCorrupt`) or one from a newer zsfield (:class:`DatabaseTooNew`) leaves ``target`` as it
     was. An existing ``target`` is refused (:class:`WouldOverwrite`) unless ``force``; then it is renamed,
     with its ``-wal`` and ``-shm``, to :func:`aside_path` — nothing is deleted. The restored database keeps
-    its outbox and syncs again under a new client id from cursor 0 (its server may have moved on since).
+    its outbox and client id and pulls everything again (:func:`~zsfield.store.sync_apply.prepare_restored`).
+    Refused with :class:`~zsfield.store.synclock.SyncBusy` while a sync of ``target`` runs.
     """
-    from zsfield.store.db import Store
-    from zsfield.store.sync_apply import K_SERVER, reset_for_server
+    from zsfield.store.synclock import sync_lock
 
-    backup, target = Path(backup), Path(target)
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    with sync_lock(target, busy="restore.busy"):
+        return _restore(Path(backup), Path(target), force=force, now=now)
+
+
+def _restore(backup: Path, target: Path, *, force: bool, now: datetime | None) -> Path | None:
+    from zsfield.store.db import Store
+    from zsfield.store.sync_apply import K_SERVER, prepare_restored
+
     if not backup.exists():
         raise DatabaseMissing("store.missing", path=backup)
     if target.exists() and backup.resolve() == target.resolve():
@@ -166,9 +177,8 @@ def restore_database(
     try:
         store = Store.open(tmp, create=False)  # migrates an older backup; refuses a newer one
         try:
-            server = store.get_state(K_SERVER)
-            if server:
-                reset_for_server(store, server)
+            if store.get_state(K_SERVER):
+                prepare_restored(store)
         finally:
             store.close()
     except BaseException:

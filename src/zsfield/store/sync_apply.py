@@ -11,9 +11,18 @@ Every function here is **one local transaction** (DESIGN: sync protocol):
   local edit is in flight, and the server decides when it arrives. Such a record also keeps its older
   ``version``, so later edits stay based on what the officer really saw.
 
-Sequence numbers: the outbox's ``client_seq`` is SQLite's rowid, which restarts at 1 once the table is empty.
-The number sent on the wire is ``client_seq + seq_offset`` (``sync_state.seq_offset``): when a trim empties
-the outbox, the offset becomes the last acknowledged number, so the wire sequence never goes back.
+Sequence numbers: every op gets its wire number (``outbox.wire_seq``, sent as ``client_seq``) once, when it is
+written (:func:`zsfield.store.writer.append_ops`), from the counter ``sync_state.wire_seq`` that never goes
+back; a reply trims exactly the ops it acknowledges (their ``wire_seq`` and ``op_id``), never a range of local
+rowids (SQLite reuses those once the table is empty). Ops are renumbered only under a new client id (a server
+restore or another server: from 1) and by :func:`realign` (numbers the server never took, moved to follow the
+server's own last number for this client).
+
+Acknowledged ops move to ``sent_op`` in the transaction that trims them and stay there for the retention
+window: after a server restore, those the restored server no longer has go back into the outbox
+(:func:`reset_for_epoch`).
+
+One sync per database at a time: :mod:`zsfield.store.synclock` (held by ``run_sync``).
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -36,7 +46,7 @@ from zsfield.domain.models import ENTITIES, TIMELINE_ENTITIES
 from zsfield.domain.types import UTCDateTime, new_id, utcnow
 from zsfield.store import indexes
 from zsfield.store.db import Store, set_state
-from zsfield.store.writer import Writer, derive_project, entry_time
+from zsfield.store.writer import K_WIRE_SEQ, Writer, append_ops, derive_project, entry_time
 
 _UTC = UTCDateTime()
 _NS = uuid.UUID("6d1f4a3e-6a53-4f7b-9b43-2f3c1d0b7a10")
@@ -49,7 +59,9 @@ entity, entity_id, version, server_seq, field, reason}``). Never sent to the ser
 
 # sync_state keys
 K_CLIENT_ID = "client_id"
-K_SEQ_OFFSET = "seq_offset"
+K_REALIGN = "realign"
+"""'1': before sending, check the outbox's numbers against the server's (:func:`realign`): set by a restore of a
+laptop backup, by ``zsfield sync --repair`` and by a ``seq_reused`` / ``seq_gap`` refusal."""
 K_CURSOR = "cursor"
 K_EPOCH = "epoch"
 K_FULL_REPULL = "full_repull"
@@ -112,23 +124,80 @@ def ensure_client_id(store: Store) -> str:
         return client_id
 
 
-def _reset_identity(conn: Any) -> str:
-    """A new client id whose sequence starts at 1 with the first op still in the outbox."""
+def _renumber(conn: Any, start: int, first: Sequence[int] = ()) -> int:
+    """Number the outbox's ops ``start``, ``start + 1``… in their order (the rows ``first`` — local rowids —
+    ahead of the others); the counter becomes the last of them. Returns the number of ops."""
+    ahead = set(first)
+    ids = list(first) + [
+        r[0]
+        for r in conn.exec_driver_sql("SELECT client_seq FROM outbox ORDER BY wire_seq").all()
+        if r[0] not in ahead
+    ]
+    if ids:  # out of the way of the new numbers first (the numbers are unique at every step)
+        conn.exec_driver_sql("UPDATE outbox SET wire_seq = -1000000000000 - client_seq")
+        conn.exec_driver_sql(
+            "UPDATE outbox SET wire_seq = ? WHERE client_seq = ?",
+            [(start + i, rid) for i, rid in enumerate(ids)],
+        )
+    set_state(conn, K_WIRE_SEQ, str(start - 1 + len(ids)))
+    return len(ids)
+
+
+def _reset_identity(conn: Any, first: Sequence[int] = ()) -> str:
+    """A new client id whose sequence starts at 1 with the first op in the outbox (``first``: rowids of ops to
+    send ahead of the others) — the one legitimate restart of the numbers: under a new client id."""
     client_id = str(uuid.uuid4())
-    lowest = conn.execute(text("SELECT min(client_seq) FROM outbox")).scalar()
     set_state(conn, K_CLIENT_ID, client_id)
-    set_state(conn, K_SEQ_OFFSET, str(0 if lowest is None else 1 - int(lowest)))
+    set_state(conn, K_REALIGN, "0")
+    _renumber(conn, 1, first)
     return client_id
 
 
-def reset_for_epoch(store: Store, epoch: str) -> None:
+_JOURNAL_COLUMNS = (
+    "op_id, entity, entity_id, op, fields, base_version, schema_version, created_at, base_epoch, "
+    "client_id, wire_seq, server_seq, epoch, acked_at"
+)
+
+
+def reset_for_epoch(store: Store, epoch: str, restore: protocol.RestoreInfo | None = None) -> int:
     """The server was restored (new epoch): pull everything again from 0 and send the outbox — every op is
-    kept — under a new client id (the restored server no longer knows this client's latest numbers)."""
+    kept — under a new client id (the restored server no longer knows this client's latest numbers).
+
+    Acknowledged ops the restored server no longer has go back into the outbox, ahead of the pending ones:
+    those acknowledged in an earlier epoch with a ``server_seq`` above ``restore.head`` (every one acknowledged
+    in an earlier epoch when the server does not say what its restore kept). Every op then in the outbox
+    that has no ``base_epoch`` gets the epoch its base was read in: the one it was acknowledged in (a re-sent
+    op), the epoch before this one (a pending op). Returns the number of ops sent again."""
     with store.engine.begin() as conn:
-        _reset_identity(conn)
-        set_state(conn, K_CURSOR, "0")
+        set_state(conn, K_CURSOR, "0")  # a write first: the transaction holds the lock
+        previous = _get(conn, K_EPOCH) or None
+        if previous:
+            conn.exec_driver_sql("UPDATE outbox SET base_epoch = ? WHERE base_epoch IS NULL", (previous,))
+        where = "epoch != ?"
+        params: tuple[Any, ...] = (epoch,)
+        if restore is not None and restore.epoch == epoch:
+            where += " AND server_seq IS NOT NULL AND server_seq > ?"
+            params = (epoch, restore.head)
+        lost = conn.exec_driver_sql(
+            f"SELECT op_id, entity, entity_id, op, fields, base_version, schema_version, created_at, "
+            f"coalesce(base_epoch, nullif(epoch, '')) FROM sent_op WHERE {where} "
+            f"ORDER BY epoch, server_seq, wire_seq",
+            params,
+        ).all()
+        first: list[int] = []
+        for i, row in enumerate(lost):  # numbered below every op's (renumbered from 1 just after)
+            first.append(
+                conn.exec_driver_sql(
+                    "INSERT INTO outbox (wire_seq, op_id, entity, entity_id, op, fields, base_version, "
+                    "schema_version, created_at, base_epoch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (-(i + 1), *row),
+                ).lastrowid
+            )
+            conn.exec_driver_sql("DELETE FROM sent_op WHERE op_id = ?", (row[0],))
+        _reset_identity(conn, first)
         set_state(conn, K_EPOCH, epoch)
         set_state(conn, K_FULL_REPULL, "1")
+    return len(lost)
 
 
 def reset_for_server(store: Store, server: str) -> None:
@@ -139,6 +208,33 @@ def reset_for_server(store: Store, server: str) -> None:
         set_state(conn, K_CURSOR, "0")
         set_state(conn, K_EPOCH, "")
         set_state(conn, K_FULL_REPULL, "1")
+
+
+def prepare_restored(store: Store) -> None:
+    """A laptop backup was just put back: pull everything again (the server moved on since the backup) and,
+    before sending, check the outbox's numbers against the server's (:func:`realign`). The client id stays:
+    the ops of the backup's outbox that the live database sent after the backup are the server's under their
+    numbers and op ids, so the server replays them — nothing is applied twice, and edits made since are the
+    same client's, never conflicts with the officer's own later edits."""
+    with store.engine.begin() as conn:
+        set_state(conn, K_CURSOR, "0")
+        set_state(conn, K_FULL_REPULL, "1")
+        set_state(conn, K_REALIGN, "1")
+
+
+def mark_realign(store: Store) -> None:
+    """Check the outbox's numbers against the server's at the next push (``zsfield sync --repair``)."""
+    store.set_state(K_REALIGN, "1")
+
+
+def realign(store: Store, server_last: int) -> int:
+    """The server holds this client's ops up to ``server_last``, and none of the ops still in the outbox is
+    among them (the ones that were have been acknowledged by their replay): number the outbox's ops
+    ``server_last + 1``… in their order. Numbers above ``server_last`` were never taken by the server, so they
+    may be given again; the counter never goes below what the server holds. Returns the ops renumbered."""
+    with store.engine.begin() as conn:
+        set_state(conn, K_REALIGN, "0")
+        return _renumber(conn, server_last + 1)
 
 
 def check_epoch(store: Store, epoch: str) -> bool:
@@ -183,17 +279,43 @@ def record_result(store: Store, render: Callable[[int], str], *, ok: bool, finis
 
 @dataclass
 class SyncStart:
-    """Where a sync starts: the local sync state (after the steps below), the ops waiting, the client id."""
+    """Where a sync starts: the local sync state (after the steps below), the ops waiting, the client id;
+    ``resent``: acknowledged ops put back into the outbox because the restored server lost them."""
 
     state: dict[str, str]
     outbox: int
     client_id: str
     epoch_reset: bool = False
+    resent: int = 0
 
 
-def begin_sync(store: Store, server: str, officer: protocol.OfficerInfo, epoch: str) -> SyncStart:
+def prune_sent(store: Store, retention_days: int) -> int:
+    """Forget acknowledged ops older than the retention window (one indexed delete; nothing to do is a read)."""
+    cutoff = _UTC.process_bind_param(utcnow() - timedelta(days=max(0, retention_days)), None)
+    with store.engine.connect() as conn:
+        if (
+            conn.exec_driver_sql("SELECT 1 FROM sent_op WHERE acked_at < ? LIMIT 1", (cutoff,)).first()
+            is None
+        ):
+            return 0
+    with store.engine.begin() as conn:
+        return int(conn.exec_driver_sql("DELETE FROM sent_op WHERE acked_at < ?", (cutoff,)).rowcount or 0)
+
+
+def begin_sync(
+    store: Store,
+    server: str,
+    officer: protocol.OfficerInfo,
+    epoch: str,
+    restore: protocol.RestoreInfo | None = None,
+    *,
+    retention_days: int = 30,
+) -> SyncStart:
     """:func:`record_identity`, :func:`check_epoch` and :func:`ensure_client_id` in one go: one read, and a
-    write only when something changed (a sync with nothing to do must stay cheap)."""
+    write only when something changed (a sync with nothing to do must stay cheap); acknowledged ops older
+    than ``retention_days`` are forgotten; a changed epoch puts back what the restore lost
+    (:func:`reset_for_epoch`, with the server's ``restore``)."""
+    prune_sent(store, retention_days)
     with store.engine.connect() as conn:
         state: dict[str, str] = dict(conn.exec_driver_sql("SELECT key, value FROM sync_state").all())  # type: ignore[arg-type]
         outbox = int(conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar() or 0)
@@ -212,11 +334,15 @@ def begin_sync(store: Store, server: str, officer: protocol.OfficerInfo, epoch: 
             for key, value in changed.items():
                 if key != K_CLIENT_ID or not _get(conn, K_CLIENT_ID):
                     set_state(conn, key, value)
+    resent = 0
     if reset:
-        reset_for_epoch(store, epoch)
+        resent = reset_for_epoch(store, epoch, restore)
+        outbox += resent
     if changed or reset:
         state = sync_state(store)
-    return SyncStart(state=state, outbox=outbox, client_id=state[K_CLIENT_ID], epoch_reset=reset)
+    return SyncStart(
+        state=state, outbox=outbox, client_id=state[K_CLIENT_ID], epoch_reset=reset, resent=resent
+    )
 
 
 # --- the outbox as wire ops ----------------------------------------------------------------------------------
@@ -229,6 +355,7 @@ class PendingOp:
 
     rowid: int
     client_seq: int
+    """The op's wire number (``outbox.wire_seq``)."""
     op_id: str
     entity: str
     entity_id: str
@@ -236,6 +363,8 @@ class PendingOp:
     fields_json: str
     base_version: int
     schema_version: int
+    base_epoch: str | None = None
+    created_at: str = ""
     void: bool = False
     void_reason: str | None = None  # the server's validation message: sent as a void op with code ``invalid``
     wire_json: bytes = b""
@@ -245,8 +374,9 @@ class PendingOp:
         return orjson.loads(self.fields_json)  # type: ignore[no-any-return]
 
     def wire_dict(self) -> dict[str, Any]:
-        """The op as the wire has it (a :class:`~zsfield.protocol.Op`), ``fields`` as a JSON fragment."""
-        return {
+        """The op as the wire has it (a :class:`~zsfield.protocol.Op`), ``fields`` as a JSON fragment;
+        ``base_epoch`` only when it is set (absent: the server's current epoch)."""
+        wire = {
             "client_seq": self.client_seq,
             "op_id": self.op_id,
             "entity": self.entity,
@@ -256,6 +386,9 @@ class PendingOp:
             "base_version": self.base_version,
             "schema_version": self.schema_version,
         }
+        if self.base_epoch is not None and not self.void:
+            wire["base_epoch"] = self.base_epoch
+        return wire
 
     def _void_fields(self) -> bytes:
         if self.void_reason is None:
@@ -291,32 +424,49 @@ _ENVELOPE_BYTES = 200
 
 
 def read_outbox(
-    store: Store, *, max_ops: int = protocol.MAX_BATCH_OPS, max_bytes: int = 900_000, after: int = 0
+    store: Store,
+    *,
+    max_ops: int = protocol.MAX_BATCH_OPS,
+    max_bytes: int = 900_000,
+    after: int = 0,
+    upto: int = 2**62,
 ) -> list[PendingOp]:
     """The next batch, oldest first (the outbox's primary key order): at most ``max_ops`` ops and at most
     ``max_bytes`` of request body. An op too large to send on its own travels as ``void`` (the server records
     it as rejected; the laptop keeps it listed).
 
-    ``after``: the last ``rowid`` of a batch sent but not yet acknowledged (its ops are still in the outbox):
-    the batch that follows it. Its wire numbers hold as long as that batch is in the outbox, since the offset
-    moves only when a trim empties the outbox."""
+    ``after``: the last wire number of a batch sent but not yet acknowledged (its ops are still in the
+    outbox): the batch that follows it. ``upto``: only ops numbered at most this. An op's number is given when
+    it is written and changes only under the sync lock (:func:`realign`, a new client id), so it holds from
+    this read to the reply. A batch ends before a gap in the numbers (the server refuses the next one with
+    ``seq_gap``, and the sync realigns the numbers)."""
     with store.engine.connect() as conn:
-        row = conn.exec_driver_sql("SELECT value FROM sync_state WHERE key = ?", (K_SEQ_OFFSET,)).first()
-        offset = int(row[0] or 0) if row else 0
         rows = conn.exec_driver_sql(
-            "SELECT client_seq, op_id, entity, entity_id, op, fields, base_version, schema_version "
-            "FROM outbox WHERE client_seq > ? ORDER BY client_seq LIMIT ?",
-            (after, max_ops),
+            "SELECT client_seq, wire_seq, op_id, entity, entity_id, op, fields, base_version, schema_version, "
+            "base_epoch, created_at FROM outbox WHERE wire_seq > ? AND wire_seq <= ? ORDER BY wire_seq LIMIT ?",
+            (after, upto, max_ops),
         ).all()
     batch: list[PendingOp] = []
     size = _ENVELOPE_BYTES
     dumps = orjson.dumps
-    for rowid, op_id, entity, entity_id, kind, fields, base_version, schema_version in rows:
+    for (
+        rowid,
+        wire_seq,
+        op_id,
+        entity,
+        entity_id,
+        kind,
+        fields,
+        base_version,
+        schema_version,
+        base_epoch,
+        at,
+    ) in rows:
         if not isinstance(fields, str | bytes):
             fields = dumps(fields or {})
         op = PendingOp(
             rowid=rowid,
-            client_seq=rowid + offset,
+            client_seq=wire_seq,
             op_id=op_id,
             entity=entity,
             entity_id=entity_id,
@@ -324,12 +474,16 @@ def read_outbox(
             fields_json=fields,
             base_version=base_version,
             schema_version=schema_version,
+            base_epoch=base_epoch,
+            created_at=at or "",
         )
         op.wire_json = dumps(op.wire_dict())
         if len(op.wire_json) + _ENVELOPE_BYTES > max_bytes:
             op.make_void()
         if batch and size + len(op.wire_json) + 1 > max_bytes:
             break
+        if batch and wire_seq != batch[-1].client_seq + 1:
+            break  # a push holds consecutive numbers: a gap (numbers the server never took) ends the batch
         batch.append(op)
         size += len(op.wire_json) + 1
     return batch
@@ -445,12 +599,16 @@ def _apply_states(
     force: bool = False,
     versions: dict[tuple[str, str], int] | None = None,
     bulk: bool = False,
+    server_base: bool = False,
 ) -> Applied:
     """Write server states (:class:`~zsfield.protocol.RecordState` dicts) into local records, pending fields
     kept. ``versions`` raises just the version of records whose reply carried no state (a plain new insert:
-    the local copy is the server's). ``bulk``: a pull page with more to come (see :data:`BULK_ROWS`). A few
-    bulk statements per entity, whatever the number of records. A state with a field this laptop cannot read
-    is not stored: it is listed (:data:`UNREADABLE`) and the others are stored."""
+    the local copy is the server's). ``bulk``: a pull page with more to come (see :data:`BULK_ROWS`).
+    ``server_base``: a full re-pull (another server, or this one restored): a record with fields still in the
+    outbox takes the server's version anyway, so that the officer's next edits are based on a version this
+    server knows (the ops waiting carry their own base and ``base_epoch``). A few bulk statements per entity,
+    whatever the number of records. A state with a field this laptop cannot read is not stored: it is listed
+    (:data:`UNREADABLE`) and the others are stored."""
     conn = w.session.connection()
     stats = Applied()
     by_entity: dict[str, list[dict[str, Any]]] = {}
@@ -511,7 +669,7 @@ def _apply_states(
                 stats.skipped += 1
                 continue
             values = {k: v for k, v in row.items() if k not in held and k != "id"}
-            if held:
+            if held and not server_base:
                 values.pop("version", None)  # keep the older base while local edits are in flight
                 stats.kept_local += 1
             changes.append((state, values))
@@ -588,26 +746,40 @@ def apply_push_reply(
     client_id: str,
 ) -> AckSummary:
     """Store the effects of a push reply (a :class:`~zsfield.protocol.PushResponse`, or its dict from
-    :func:`~zsfield.protocol.parse_push_reply`) and drop the acknowledged ops — in one local transaction."""
+    :func:`~zsfield.protocol.parse_push_reply`) and drop the acknowledged ops — in one local transaction.
+
+    The ops dropped are exactly those the reply's results name (wire number and op id): an op written since,
+    whatever its local rowid, stays. Applied ops move to ``sent_op`` with their ``server_seq``."""
     data = reply.model_dump() if isinstance(reply, protocol.PushResponse) else reply
     results = {r["client_seq"]: r for r in data["results"]}
     missing = [op.client_seq for op in sent if op.client_seq not in results]
     if missing:
         raise ValueError(f"the server's reply lacks results for ops {missing[:5]}")
+    other = [op.client_seq for op in sent if results[op.client_seq].get("op_id", op.op_id) != op.op_id]
+    if other:
+        raise ValueError(f"the server's reply names other ops under the numbers {other[:5]}")
     summary = AckSummary()
     now = now_text()
     with store.write(None, outbox=False) as w:
         conn = w.session.connection()
         set_state(conn, "last_push_at", now)  # first statement writes: the transaction holds the lock
+        epoch = _get(conn, K_EPOCH) or ""
         states: dict[tuple[str, str], dict[str, Any]] = {}
         versions: dict[tuple[str, str], int] = {}
         rejections: list[tuple[Any, ...]] = []
         found: list[tuple[Any, ...]] = []
+        kept: list[tuple[Any, ...]] = []
         for op in sent:
             r = results[op.client_seq]
             summary.acknowledged += 1
             summary.replayed += int(r["replayed"])
             status = r["status"]
+            if status != "rejected" and not op.void and op.op in ("insert", "update", "delete"):
+                kept.append(
+                    (op.op_id, op.entity, op.entity_id, op.op, op.fields_json, op.base_version,
+                     op.schema_version, op.created_at or now, op.base_epoch, client_id, op.client_seq,
+                     r["server_seq"], epoch, now)
+                )  # fmt: skip
             if status == "rejected":
                 summary.rejected += 1
                 rejections.append(
@@ -650,11 +822,13 @@ def apply_push_reply(
                 found,
             )
         conn.exec_driver_sql(
-            "DELETE FROM outbox WHERE client_seq >= ? AND client_seq <= ?", (sent[0].rowid, sent[-1].rowid)
+            "DELETE FROM outbox WHERE wire_seq = ? AND op_id = ?", [(op.client_seq, op.op_id) for op in sent]
         )
+        if kept:
+            conn.exec_driver_sql(
+                f"INSERT OR REPLACE INTO sent_op ({_JOURNAL_COLUMNS}) VALUES ({_marks(14)})", kept
+            )
         summary.left = int(conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar() or 0)
-        if summary.left == 0:
-            set_state(conn, K_SEQ_OFFSET, str(sent[-1].client_seq))
         _apply_states(w, list(states.values()), force=True, versions=versions)
     return summary
 
@@ -681,7 +855,9 @@ def apply_pull_page(
     with store.write(None, outbox=False) as w:
         conn = w.session.connection()
         set_state(conn, K_CURSOR, str(data["cursor"]))  # a write first: the transaction holds the lock
-        stats = _apply_states(w, data["changes"], force=full_repull, bulk=data["has_more"])
+        stats = _apply_states(
+            w, data["changes"], force=full_repull, bulk=data["has_more"], server_base=full_repull
+        )
         set_state(conn, K_EPOCH, data["epoch"])
         if not data["has_more"]:
             set_state(conn, K_FULL_REPULL, "0")
@@ -724,21 +900,9 @@ class ConflictDecisionError(ValueError):
 def _append_op(
     conn: Any, entity: str, entity_id: str, op: str, fields: dict[str, Any], base: int, at: str
 ) -> None:
-    conn.execute(
-        text(
-            "INSERT INTO outbox (op_id, entity, entity_id, op, fields, base_version, schema_version, created_at) "
-            "VALUES (:op_id, :entity, :eid, :op, :fields, :base, :sv, :at)"
-        ),
-        {
-            "op_id": new_id(),
-            "entity": entity,
-            "eid": entity_id,
-            "op": op,
-            "fields": orjson.dumps(fields).decode(),
-            "base": base,
-            "sv": protocol.SCHEMA_VERSION,
-            "at": at,
-        },
+    append_ops(
+        conn,
+        [(new_id(), entity, entity_id, op, orjson.dumps(fields).decode(), base, protocol.SCHEMA_VERSION, at)],
     )
 
 

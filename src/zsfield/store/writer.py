@@ -204,11 +204,7 @@ class Writer:
     def _flush_ops(self) -> None:
         if not self._ops:
             return
-        self.session.connection().exec_driver_sql(
-            "INSERT INTO outbox (op_id, entity, entity_id, op, fields, base_version, schema_version, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            self._ops,
-        )
+        append_ops(self.session.connection(), self._ops)
         self._ops = []
 
     def _touch_for(self, entity: str, wire: dict[str, Any]) -> None:
@@ -280,6 +276,33 @@ class Writer:
 
 
 _DEFAULTS_CACHE: dict[str, dict[str, Any]] = {}
+
+
+K_WIRE_SEQ = "wire_seq"
+"""sync_state key: the last wire sequence number given to an outbox op under this database's client id."""
+
+
+def append_ops(conn: Any, ops: Sequence[tuple[Any, ...]]) -> None:
+    """Append ops to the outbox — ``(op_id, entity, entity_id, op, fields JSON, base_version, schema_version,
+    created_at)`` each — in the caller's transaction, each with its wire sequence number: the next ones of the
+    counter ``sync_state.wire_seq``. The only place ops are numbered: a number is given once, when the op is
+    written, and the counter only moves on (its first statement writes, so the transaction holds SQLite's
+    write lock before it reads the counter; two processes never give out one number)."""
+    if not ops:
+        return
+    n = len(ops)
+    conn.exec_driver_sql(
+        "INSERT INTO sync_state (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + ?",
+        (K_WIRE_SEQ, str(n), n),
+    )
+    last = int(conn.exec_driver_sql("SELECT value FROM sync_state WHERE key = ?", (K_WIRE_SEQ,)).scalar())
+    first = last - n + 1
+    conn.exec_driver_sql(
+        "INSERT INTO outbox (wire_seq, op_id, entity, entity_id, op, fields, base_version, schema_version, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(first + i, *row) for i, row in enumerate(ops)],
+    )
 
 
 def _column_defaults(entity: str) -> dict[str, Any]:
