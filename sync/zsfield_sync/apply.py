@@ -16,6 +16,13 @@ Rules (DESIGN: sync protocol):
   may add to and edit the zone's company index; offices, teams, officers and targets are for supervisors
   and admins (an officer may edit their own e-mail and phone). Supervisors and admins write everything.
   A refused op is rejected for good with a code and a message; the queue moves on.
+* Team moves: a record whose scope changes (a project moved to another team, its children with it; a lead or
+  contact moved) leaves an **exit** in the scope it left, numbered in the same transaction just below the
+  record's new ``server_seq``: the old team's pull names it. An officer of the old team who wrote about it
+  before their laptop had pulled that exit (:attr:`~zsfield.protocol.PushRequest.pulled_to` below the exit's
+  number) is not refused: their visits, follow-ups and notes (:data:`FORMER_TEAM_ENTRIES`) are accepted and
+  credited to them, every other write of theirs becomes a conflict for the new owners (nothing applied).
+  After their laptop pulled the exit, their writes are ``forbidden`` like any other team's.
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from zsfield.domain.models import APPEND_ONLY, ENTITIES, SHARED_ENTITIES, wire_f
 from zsfield.domain.types import DecimalText, EnumText, ISODate, UTCDateTime
 from zsfield.protocol import Op
 from zsfield_sync.auth import Actor
-from zsfield_sync.storage import WriteTx, conflicts, driver_sql, execute_many, now_text, records
+from zsfield_sync.storage import WriteTx, conflicts, driver_sql, execute_many, exits, now_text, records
 
 SHARED_READ = SHARED_ENTITIES | {"target"}
 """Readable by every officer: the organisation, the company index, and the targets (赛马 is public)."""
@@ -58,6 +65,12 @@ CREATED = "*"
 """Key of ``field_versions`` for the record's creation: a field without its own entry last changed then."""
 SERVER_CLIENT = "server"
 """The client id recorded for changes made by the server's own CLI (officer add)."""
+FORMER_TEAM_ENTRIES = frozenset({"visit", "follow_up", "note"})
+"""What an officer of a record's former team may still add to it when they wrote it before they learned of
+the move: the entries of their own work (a visit, a follow-up, a note), credited to them. Their other writes
+(field edits, deletes, stage moves and their events, plan items, receipts) become conflicts for the new
+owners."""
+HANDED_OVER = "This record moved to another team before this change arrived; it was handed to the new owners"
 
 
 class Refused(Exception):
@@ -422,6 +435,11 @@ class BatchApplier:
     log_rows: list[tuple[Any, ...]] = field(default_factory=list)
     cascades: dict[str, str] = field(default_factory=dict)
     absent: set[tuple[str, str]] = field(default_factory=set)
+    pulled_to: int | None = None
+    """The push's :attr:`~zsfield.protocol.PushRequest.pulled_to`: how far the laptop had pulled when it wrote
+    the batch."""
+    exit_rows: dict[tuple[str, str, str], tuple[Any, ...]] = field(default_factory=dict)
+    exit_seqs: dict[tuple[str, str], int | None] = field(default_factory=dict)
 
     # --- records ------------------------------------------------------------------------------------------
 
@@ -503,8 +521,16 @@ class BatchApplier:
         return result
 
     def _result(
-        self, op: Op, rec: Rec, conflicts_: list[dict[str, Any]], applied: bool, fresh: bool = False
+        self,
+        op: Op,
+        rec: Rec,
+        conflicts_: list[dict[str, Any]],
+        applied: bool,
+        fresh: bool = False,
+        former: bool = False,
     ) -> Result:
+        """``former``: written by the record's former team (see :meth:`_wrote_before_exit`), who may no
+        longer see it: no record state, and a message saying it went to the new owners."""
         return {
             "client_seq": op.client_seq,
             "op_id": op.op_id,
@@ -513,8 +539,8 @@ class BatchApplier:
             "server_seq": rec.server_seq,
             "conflicts": conflicts_,
             "code": None,
-            "message": None,
-            "record": None if fresh else rec.state(),
+            "message": HANDED_OVER if former else None,
+            "record": None if fresh or former else rec.state(),
             "replayed": False,
         }
 
@@ -528,11 +554,12 @@ class BatchApplier:
         existing = self.load(entity, op.entity_id)
         if existing is not None:
             if entity in APPEND_ONLY:
-                self._authorise(entity, "update", existing, existing.scope, {})
-                return self._result(op, existing, [], applied=True)  # union: the same entry, once
+                former = self._authorise(entity, "update", existing, existing.scope, {})
+                return self._result(op, existing, [], True, former=former)  # union: the same entry, once
             if existing.deleted:
-                self._authorise(entity, "update", existing, existing.scope, {})
-                return self._result(op, existing, [self._conflict(op, existing, "*", fields, None)], False)
+                former = self._authorise(entity, "update", existing, existing.scope, {})
+                found = [self._conflict(op, existing, "*", fields, None, former=former)]
+                return self._result(op, existing, found, False, former=former)
             editable = {k: v for k, v in fields.items() if k not in NOT_EDITABLE and k != "deleted"}
             return self._update(op, editable, 0)
         values = normalise(entity, fields)
@@ -552,8 +579,13 @@ class BatchApplier:
             data.update(derive_project(data))
         deleted = bool(data.pop("deleted", False))
         scope, parent_id = self._scope_for(entity, data)
-        self._authorise(entity, "insert", None, scope, data)
+        former = self._authorise(entity, "insert", None, scope, data)
         rec = _fresh_rec(entity, op.entity_id, scope, parent_id, deleted, data, self.client_id)
+        if former and entity not in FORMER_TEAM_ENTRIES:  # not created: the new owners decide
+            rec.version = 0
+            return self._result(
+                op, rec, [self._conflict(op, rec, "*", values, None, former=True)], False, former=True
+            )
         self._touch(rec)
         self.cache[(entity, op.entity_id)] = rec
         return self._result(op, rec, [], applied=True, fresh=True)
@@ -575,7 +607,15 @@ class BatchApplier:
         values = normalise(entity, fields)
         merged = {**rec.data, **values}
         new_scope, _ = self._scope_for(entity, merged, rec)
-        self._authorise(entity, "update", rec, new_scope, values)
+        if self._authorise(entity, "update", rec, new_scope, values):  # the new owners decide every field
+            found = [
+                self._conflict(op, rec, name, value, rec.data.get(name), base_version, former=True)
+                for name, value in values.items()
+                if rec.data.get(name) != value
+            ]
+            if rec.deleted:
+                found = [self._conflict(op, rec, "*", fields, None, former=True)]
+            return self._result(op, rec, found, False, former=True)
         found: list[dict[str, Any]] = []
         if rec.deleted:
             deleted_at = rec.fv.get("deleted", [rec.version, None])  # a tombstone always records its version
@@ -603,8 +643,10 @@ class BatchApplier:
                 rec.data.update(derive_project(rec.data))
             rec.data["updated_at"] = self.now
             scope, parent_id = self._scope_for(entity, rec.data, rec)
-            if scope != rec.scope and entity in ("project", "lead"):
-                self.cascades[rec.id] = scope
+            if scope != rec.scope:
+                self._left(rec.scope, rec.entity, rec.id)
+                if entity in ("project", "lead"):
+                    self.cascades[rec.id] = scope
             rec.scope, rec.parent_id = scope, parent_id
             self._touch(rec)
         return self._result(op, rec, found, applied=bool(applied))
@@ -613,7 +655,9 @@ class BatchApplier:
         rec = self.load(op.entity, op.entity_id)
         if rec is None:
             raise Refused(protocol.REJECT_NOT_FOUND, f"{op.entity} {op.entity_id} is not on the server")
-        self._authorise(op.entity, "delete", rec, rec.scope, {})
+        if self._authorise(op.entity, "delete", rec, rec.scope, {}):  # the new owners decide
+            found = [] if rec.deleted else [self._conflict(op, rec, "*", None, None, former=True)]
+            return self._result(op, rec, found, False, former=True)
         if rec.deleted:
             return self._result(op, rec, [], applied=True)
         changed = {
@@ -661,14 +705,24 @@ class BatchApplier:
         return bool(at) and at[0] > base_version and at[1] != self.client_id  # type: ignore[index]
 
     def _conflict(
-        self, op: Op, rec: Rec, name: str, mine: Any, theirs: Any, base_version: int | None = None
+        self,
+        op: Op,
+        rec: Rec,
+        name: str,
+        mine: Any,
+        theirs: Any,
+        base_version: int | None = None,
+        *,
+        former: bool = False,
     ) -> dict[str, Any]:
-        """A :class:`~zsfield.protocol.FieldConflict` (as a dict), also kept for the server's conflict log."""
+        """A :class:`~zsfield.protocol.FieldConflict` (as a dict), also kept for the server's conflict log (in
+        the record's scope: its team sees it). ``former``: the author's team no longer owns the record, so
+        the value it holds now stays in the log, for the new owners, and is not returned."""
         conflict = {
             "conflict_id": str(uuid.uuid4()),
             "field": name,
             "mine": mine,
-            "theirs": theirs,
+            "theirs": None if former else theirs,
             "base_version": op.base_version if base_version is None else base_version,
             "server_version": rec.version,
         }
@@ -719,11 +773,13 @@ class BatchApplier:
 
     def _authorise(
         self, entity: str, kind: str, rec: Rec | None, new_scope: str, values: dict[str, Any]
-    ) -> None:
-        """Raise :class:`Refused` unless the actor may ``kind`` (insert/update/delete) this record."""
+    ) -> bool:
+        """Raise :class:`Refused` unless the actor may ``kind`` (insert/update/delete) this record. True: the
+        actor writes as the record's former team, before they learned it moved (:meth:`_wrote_before_exit`);
+        the caller hands the write to the new owners instead of applying it as theirs."""
         actor = self.actor
         if actor.is_supervisor:
-            return
+            return False
         if entity == "officer":
             if (
                 kind == "update"
@@ -731,7 +787,7 @@ class BatchApplier:
                 and rec.id == actor.id
                 and set(values) <= OFFICER_SELF_EDITABLE
             ):
-                return
+                return False
             raise Refused(protocol.REJECT_FORBIDDEN, "only a supervisor or admin can change officers")
         if entity in SUPERVISOR_ONLY:
             raise Refused(
@@ -742,11 +798,52 @@ class BatchApplier:
                 raise Refused(
                     protocol.REJECT_FORBIDDEN, "only a supervisor can remove a company from the zone's index"
                 )
-            return
+            return False
         if rec is not None and rec.scope != actor.team_id:
+            if self._wrote_before_exit(rec):
+                return True
             raise Refused(protocol.REJECT_FORBIDDEN, "this record belongs to another team")
         if new_scope != actor.team_id:
+            if rec is None and self._wrote_before_exit(self._parent(entity, values)):
+                return True
             raise Refused(protocol.REJECT_FORBIDDEN, "an officer can only write their own team's records")
+        return False
+
+    def _wrote_before_exit(self, rec: Rec | None) -> bool:
+        """True when ``rec`` left the actor's team (an exit in the team's scope) at a ``server_seq`` above the
+        push's ``pulled_to``: the laptop wrote the batch before it had pulled that exit. No ``pulled_to``, or
+        one at or above the exit: False (the laptop knew)."""
+        team = self.actor.team_id
+        if rec is None or self.pulled_to is None or not team:
+            return False
+        key = (rec.entity, rec.id)
+        if key not in self.exit_seqs:
+            row = self.tx.conn.execute(
+                select(exits.c.server_seq).where(
+                    exits.c.scope == team, exits.c.entity == rec.entity, exits.c.id == rec.id
+                )
+            ).first()
+            self.exit_seqs[key] = None if row is None else int(row[0])
+        left_at = self.exit_seqs[key]
+        return left_at is not None and self.pulled_to < left_at
+
+    def _parent(self, entity: str, data: dict[str, Any]) -> Rec | None:
+        """The project or lead a new child takes its scope from (as :meth:`_scope_for` finds it), if any."""
+        team_field = TEAM_FIELD.get(entity)
+        if entity in ("project", "lead") or (team_field and data.get(team_field)):
+            return None
+        for key, parent_entity in PARENT_FIELDS:
+            if data.get(key):
+                return self.load(parent_entity, str(data[key]))
+        return None
+
+    def _left(self, scope: str, entity: str, record_id: str) -> None:
+        """Record that the record left ``scope`` (its readers' pull names it), numbered now: below the
+        record's new ``server_seq``, so a reader that sees both keeps the record. '' (no team) has no readers."""
+        if scope:
+            self.exit_rows[(scope, entity, record_id)] = (
+                scope, entity, record_id, self.tx.next_seq(), self.now
+            )  # fmt: skip
 
     # --- the end of the batch -----------------------------------------------------------------------------
 
@@ -781,16 +878,27 @@ class BatchApplier:
             )  # fmt: skip
         for parent_id, scope in self.cascades.items():
             children = conn.execute(
-                select(records.c.entity, records.c.id).where(
+                select(records.c.entity, records.c.id, records.c.scope).where(
                     records.c.parent_id == parent_id, records.c.scope != scope
                 )
             ).all()
             for child in children:
+                self._left(child.scope, child.entity, child.id)
                 conn.execute(
                     update(records)
                     .where(records.c.entity == child.entity, records.c.id == child.id)
                     .values(scope=scope, server_seq=self.tx.next_seq())
                 )
+        if self.exit_rows:  # one row per record and scope left: the latest exit
+            rows = list(self.exit_rows.values())
+            execute_many(
+                conn, "DELETE FROM exits WHERE scope = ? AND entity = ? AND id = ?", [r[:3] for r in rows]
+            )
+            execute_many(
+                conn,
+                "INSERT INTO exits (scope, entity, id, server_seq, created_at) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
         if self.conflict_rows:
             conn.execute(conflicts.insert(), self.conflict_rows)
         if self.log_rows:
