@@ -116,6 +116,11 @@ class SyncResult:
     batches: int = 0
     pages: int = 0
     outbox_left: int = 0
+    moved_away: int = 0
+    """Records removed from this laptop because they moved to another team (a project and its children)."""
+    moved_changes: int = 0
+    """Changes still waiting to be sent that concern a record that moved to another team (listed on the sync
+    screen; they stay in the outbox and go to the new owners)."""
     epoch_reset: bool = False
     error: str | None = None
     error_kind: str | None = None
@@ -554,6 +559,9 @@ def _run(
         result.seconds = round(time.monotonic() - start, 3)
         result.finished_at = _now()
 
+        with contextlib.suppress(Exception):
+            result.moved_changes = sync_apply.moved_count(store)
+
         def render(left: int) -> str:
             result.outbox_left = left
             return orjson.dumps(result.to_dict()).decode()
@@ -614,7 +622,8 @@ def _push_all(
         for op in batch:
             if op.client_seq in refused and not op.void:
                 op.make_void(refused[op.client_seq])
-        ahead.send(client.push_raw, sync_apply.push_body(client_id, batch))
+        claim = sync_apply.push_claim(store, batch)  # what the laptop knew when the batch was written
+        ahead.send(client.push_raw, sync_apply.push_body(client_id, batch, claim))
 
     batch = sync_apply.read_outbox(store, max_ops=max_ops, max_bytes=max_bytes)
     if not batch:
@@ -715,7 +724,8 @@ def _pull_all(
             or (full and not page["has_more"])
         ):
             with gc_held():
-                sync_apply.apply_pull_page(store, page, full_repull=full)
+                stored = sync_apply.apply_pull_page(store, page, full_repull=full)
+            result.moved_away += stored.moved_away
         # else: the stored cursor, epoch and re-pull flag already say what this empty page says
         epoch = page["epoch"]
         result.pages += 1
