@@ -266,3 +266,36 @@ def test_the_pull_reply_with_exits_is_read_by_the_fast_parse_and_the_model_alike
     assert protocol.parse_pull_reply(orjson.dumps(plain))["exits"] == []
     with pytest.raises(ValueError):  # pydantic's ValidationError is a ValueError
         protocol.parse_pull_reply(orjson.dumps({**page, "exits": [{"entity": "project", "id": 1}]}))
+
+
+async def test_the_sync_screen_lists_unsent_changes_about_a_moved_project(zone: Zone) -> None:
+    from textual.widgets import DataTable
+
+    from sync_helpers import file_credentials
+    from zsfield.app import make_app
+
+    a1, _a2, b1, sup = _teams(zone)
+    pid = make_project(a1, "华虹半导体")
+    synced(a1, b1, sup)
+    edit_project(sup, pid, owner_team_id=b1.team_id)
+    synced(sup)
+    typed: list[str] = []
+
+    def type_while_pulling(point: str) -> None:
+        if point == "pull:page" and not typed:
+            typed.append(visit(a1, pid, "同步时录入的拜访"))
+
+    assert a1.sync(fault=type_while_pulling).moved_changes == 1
+    app = make_app(a1.settings, store=a1.store, lang="en", start_mode="sync")
+    with file_credentials():
+        async with app.run_test(size=(140, 40)) as pilot:
+            for _ in range(3):
+                await pilot.app.workers.wait_for_complete()
+                await pilot.pause()
+            screen = app.screen
+            outbox = screen.query_one("#sync-outbox", DataTable)
+            assert outbox.row_count == 1
+            assert "华虹半导体 (moved to another team)" in " ".join(str(c) for c in outbox.get_row_at(0))
+            result = str(screen.query_one("#sync-result").render())
+            assert "1 changes not yet sent concern a project that moved to another team" in result
+            assert "records moved to another team and were removed from this laptop" in result

@@ -200,6 +200,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
         )
         if result.ok and result.needs_attention:
             print(t("sync.summary_attention", conflicts=result.conflicts, rejections=result.rejections))
+        if result.moved_away:
+            print(t("sync.moved_away", n=result.moved_away))
+        if result.moved_changes:
+            print(t("sync.moved_changes", n=result.moved_changes))
         if result.outbox_left:
             print(t("sync.outbox_left", n=result.outbox_left), file=sys.stderr)
         if not result.ok:
