@@ -579,8 +579,8 @@ def apply_push_reply(
                      orjson.dumps(c["theirs"]).decode(), c["base_version"], c["server_version"], op.client_seq,
                      r["server_seq"], now, int(handed), MOVED if handed else None, now if handed else None)
                 )  # fmt: skip
-            if op.op not in ("insert", "update", "delete"):
-                continue
+            if op.op not in ("insert", "update", "delete") or handed:
+                continue  # a record that left this laptop: no reply brings it back
             key = (op.entity, op.entity_id)
             if r["record"] is not None:
                 states[key] = r["record"]
