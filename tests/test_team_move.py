@@ -238,12 +238,24 @@ def test_a_project_moved_away_and_back_stays_and_pages_keep_the_cursor_rules(zon
     synced(sup)
     edit_project(sup, pid, owner_team_id=a1.team_id)  # and back to A
     synced(sup)
-    # one change or exit a page: every page's cursor moves past exits and records alike, nothing skipped
-    result = a1.sync(page_size=1)
+    # one change or exit a page: every page's cursor moves past exits and records alike, nothing skipped.
+    # An edit typed while the first page is in hand is still waiting when the project leaves and comes back.
+    typed: list[str] = []
+
+    def edit_while_pulling(point: str) -> None:
+        if point == "pull:page" and not typed:
+            typed.append("x")
+            edit_project(a1, pid, park_area="北区")
+
+    result = a1.sync(page_size=1, fault=edit_while_pulling)
     assert result.ok and result.pages > 10
-    assert project_row(a1, pid)["owner_team_id"] == a1.team_id
+    row = project_row(a1, pid)
+    assert (row["owner_team_id"], row["park_area"]) == (a1.team_id, "北区")  # the waiting edit is kept
     assert len(a1.rows("visit", "project_id = :p", p=pid)) == 3
     assert not a1.rows("project", "id = :p", p=other)
+    assert result.moved_changes == 0 and moved_changes(a1.store) == []  # back in A's scope: nothing listed
+    synced(a1)  # sent as an ordinary edit of A's project
+    assert zone.server.record("project", pid)["data"]["park_area"] == "北区"  # type: ignore[index]
     synced(b1)
     assert project_row(b1, other) and not b1.rows("project", "id = :p", p=pid)
     assert not b1.rows("visit", "project_id = :p", p=pid)

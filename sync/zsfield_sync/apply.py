@@ -20,8 +20,9 @@ Rules (DESIGN: sync protocol):
   contact moved) leaves an **exit** in the scope it left, numbered in the same transaction just below the
   record's new ``server_seq``: the old team's pull names it. An officer of the old team who wrote about it
   before their laptop had pulled that exit (:attr:`~zsfield.protocol.PushRequest.pulled_to` below the exit's
-  number) is not refused: their visits, follow-ups and notes (:data:`FORMER_TEAM_ENTRIES`) are accepted and
-  credited to them, every other write of theirs becomes a conflict for the new owners (nothing applied).
+  number) is not refused: their timeline entries (:data:`FORMER_TEAM_ENTRIES`: visits, follow-ups, notes…)
+  are accepted and credited to them, their edits and deletes become conflicts for the new owners (nothing
+  applied); a new record of another kind is refused.
   After their laptop pulled the exit, their writes are ``forbidden`` like any other team's.
 """
 
@@ -48,7 +49,7 @@ from zsfield.domain.codec import (
     encode_field,
     field_names,
 )
-from zsfield.domain.models import APPEND_ONLY, ENTITIES, SHARED_ENTITIES, wire_fields
+from zsfield.domain.models import APPEND_ONLY, ENTITIES, SHARED_ENTITIES, TIMELINE_ENTITIES, wire_fields
 from zsfield.domain.types import DecimalText, EnumText, ISODate, UTCDateTime
 from zsfield.protocol import Op
 from zsfield_sync.auth import Actor
@@ -65,11 +66,11 @@ CREATED = "*"
 """Key of ``field_versions`` for the record's creation: a field without its own entry last changed then."""
 SERVER_CLIENT = "server"
 """The client id recorded for changes made by the server's own CLI (officer add)."""
-FORMER_TEAM_ENTRIES = frozenset({"visit", "follow_up", "note"})
+FORMER_TEAM_ENTRIES = APPEND_ONLY | TIMELINE_ENTITIES
 """What an officer of a record's former team may still add to it when they wrote it before they learned of
-the move: the entries of their own work (a visit, a follow-up, a note), credited to them. Their other writes
-(field edits, deletes, stage moves and their events, plan items, receipts) become conflicts for the new
-owners."""
+the move: timeline entries, the record of their own work (visits, follow-ups, notes, stage events, plan
+items, receipts), credited to them. Their edits and deletes become conflicts for the new owners; a new record
+of another kind (a milestone, a service plan) is refused, listed on their laptop."""
 HANDED_OVER = "This record moved to another team before this change arrived; it was handed to the new owners"
 
 
@@ -581,10 +582,11 @@ class BatchApplier:
         scope, parent_id = self._scope_for(entity, data)
         former = self._authorise(entity, "insert", None, scope, data)
         rec = _fresh_rec(entity, op.entity_id, scope, parent_id, deleted, data, self.client_id)
-        if former and entity not in FORMER_TEAM_ENTRIES:  # not created: the new owners decide
-            rec.version = 0
-            return self._result(
-                op, rec, [self._conflict(op, rec, "*", values, None, former=True)], False, former=True
+        if former and entity not in FORMER_TEAM_ENTRIES:
+            raise Refused(
+                protocol.REJECT_FORBIDDEN,
+                "This record's project or lead moved to another team before this change arrived: its new "
+                f"owners take timeline entries from its former team, not a new {entity}",
             )
         self._touch(rec)
         self.cache[(entity, op.entity_id)] = rec

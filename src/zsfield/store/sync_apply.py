@@ -438,14 +438,16 @@ def _apply_states(
         for state in items:
             record_id = state["id"]
             if record_id not in local:  # new here: the insert takes the columns it knows from this row
-                new_rows.append(
-                    {
-                        **state["data"],
-                        "id": record_id,
-                        "deleted": state["deleted"],
-                        "version": state["version"],
-                    }
-                )
+                new_row = {
+                    **state["data"],
+                    "id": record_id,
+                    "deleted": state["deleted"],
+                    "version": state["version"],
+                }
+                if pending.get((entity, record_id)):  # it left this laptop and came back, edits still waiting
+                    new_row.update(_waiting_values(conn, entity, record_id, columns))
+                    stats.kept_local += 1
+                new_rows.append(new_row)
                 local[record_id] = state["version"]
                 continue
             data = state["data"]
@@ -493,6 +495,40 @@ def _apply_states(
         table = ENTITIES[entity].__tablename__  # type: ignore[attr-defined]
         conn.exec_driver_sql(f"UPDATE {table} SET version = ? WHERE id = ? AND version < ?", params)
     return stats
+
+
+def _waiting_values(conn: Any, entity: str, record_id: str, columns: frozenset[str]) -> dict[str, Any]:
+    """What the ops still in the outbox say of a record (its pulled copy must not overwrite them), with the
+    oldest base they were written on as its version (what the officer really saw)."""
+    values: dict[str, Any] = {}
+    bases: list[int] = []
+    for op, fields, base in conn.exec_driver_sql(
+        "SELECT op, fields, base_version FROM outbox WHERE entity = ? AND entity_id = ? ORDER BY client_seq",
+        (entity, record_id),
+    ).all():
+        if op == "delete":
+            values["deleted"] = True
+        elif op in ("insert", "update"):
+            wire = orjson.loads(fields) if isinstance(fields, str | bytes) else (fields or {})
+            values.update((k, v) for k, v in wire.items() if k in columns)
+        else:
+            continue
+        bases.append(int(base))
+    if bases:
+        values["version"] = min(bases)
+    return values
+
+
+def _back_in_scope(conn: Any, changes: Sequence[dict[str, Any]]) -> None:
+    """Records of this page listed as moved away came back (moved to this laptop's team again): their
+    changes are no longer about a record that left (one read when the list is empty, as it mostly is)."""
+    if not changes or conn.exec_driver_sql("SELECT 1 FROM moved_change LIMIT 1").first() is None:
+        return
+    ids = sorted({c["id"] for c in changes})
+    for chunk in _chunks(ids, _MAX_PARAMS):
+        conn.exec_driver_sql(
+            f"DELETE FROM moved_change WHERE entity_id IN ({_marks(len(chunk))})", tuple(chunk)
+        )
 
 
 def _derive_projects(conn: Any, table: str, changes: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
@@ -659,6 +695,7 @@ def apply_pull_page(
         before = int(_get(conn, K_CURSOR) or 0)
         set_state(conn, K_CURSOR, str(data["cursor"]))  # a write first: the transaction holds the lock
         stats = _apply_states(w, data["changes"], force=full_repull, bulk=data["has_more"])
+        _back_in_scope(conn, data["changes"])
         if data.get("exits"):
             stats.moved_away = _drop_moved(conn, data["exits"], data["changes"], before)
         set_state(conn, K_EPOCH, data["epoch"])
