@@ -192,7 +192,7 @@ def test_push_edit(world: World, role: str, target: str) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_push_of_a_new_project_for_another_team(world: World, role: str) -> None:
-    """Creating a record in a team's name is writing that team's records."""
+    """Creating a record in a team's name is writing that team's records (and ``*`` is nobody's team)."""
     with _client(world.server, world.tokens[role]) as c:
         pid = str(uuid.uuid4())
         r = _push(c, [_op(1, "project", pid, {"name": "塞给乙组的项目", "owner_team_id": world.teams["B"]})])
@@ -202,6 +202,41 @@ def test_push_of_a_new_project_for_another_team(world: World, role: str) -> None
     status = r.json()["results"][0]["status"]
     assert status == ("applied" if role in SEES_B else "rejected"), (role, r.json())
     assert (world.server.record("project", pid) is not None) == (role in SEES_B)
+    with _client(world.server, world.tokens[role]) as c:
+        shared = str(uuid.uuid4())
+        r = _push(c, [_op(1, "project", shared, {"name": "人人可见的项目", "owner_team_id": "*"})])
+    assert r.json()["results"][0]["status"] == "rejected", (role, r.json())
+    assert world.server.record("project", shared) is None
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("to", ["team_B", "shared", "none"])
+def test_moving_team_As_project(world: World, role: str, to: str) -> None:
+    """A team's project changes team (or is put in the shared scope ``*``) only by a supervisor's op, and never
+    into ``*``: the scope follows the server's facts, not the field."""
+    server = world.server
+    pid = str(uuid.uuid4())
+    with _client(server, world.tokens["supervisor"]) as sup:
+        made = _push(sup, [_op(1, "project", pid, {"name": "要搬的项目", "owner_team_id": world.teams["A"]})])
+        assert made.json()["results"][0]["status"] == "applied"
+    before = server.record("project", pid)
+    assert before is not None
+    value = {"team_B": world.teams["B"], "shared": "*", "none": None}[to]
+    with _client(server, world.tokens[role]) as c:
+        r = _push(c, [_op(1, "project", pid, {"owner_team_id": value}, "update", before["version"])])
+    after = server.record("project", pid)
+    if role not in AUTHENTICATED:
+        _refused_401(r, role)
+        assert after == before
+        return
+    result = r.json()["results"][0]
+    if role in ("supervisor", "admin") and to != "shared":
+        assert result["status"] == "applied", result
+        assert after is not None and after["scope"] == {"team_B": world.teams["B"], "none": ""}[to]
+        return
+    expected = protocol.REJECT_INVALID if role in ("supervisor", "admin") else protocol.REJECT_FORBIDDEN
+    assert (result["status"], result["code"]) == ("rejected", expected), (role, to, result)
+    assert after == before
 
 
 def _pull_all(c: httpx.Client) -> dict[tuple[str, str], dict[str, Any]]:

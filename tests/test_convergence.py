@@ -8,6 +8,10 @@ stages forward and back, log visits with follow-ups, complete or delete, decide 
 under a fault: a push reply lost after the server committed, a laptop killed between the reply and the outbox
 trim (and reopened), a pull cut mid-page (and a pull reply lost), an edit made while a sync is in flight, the
 server restarted, two laptops pushing at once (threads).
+Beside them an adversarial client (one marked block of rules): crafted pushes with real officers' tokens
+against another team's records, on bases the server never handed out, replays of acknowledged ops naming
+other records, and companies whose aliases have the wrong shape — each refused with the record as it was,
+and no team record ever in the shared scope.
 
 After every step: a laptop's outbox holds only ops the test saw being made, and a record with ops waiting
 shows what they say (no ack or pull wrote over a pending edit). After a final full sync of everyone, twice:
@@ -477,6 +481,165 @@ class ConvergenceMachine(RuleBasedStateMachine):
         assert not errors, errors
         for name, result in results.items():
             assert result.ok, f"{name}: {result.error}"
+
+    # === the adversarial client (issue 11): crafted pushes with real tokens ===================================
+    # Ops no laptop makes, sent with an officer's own token from a client id of its own: writes to another
+    # team's records, bases above the server's version, replays naming other records, shared records of wrong
+    # shapes. Each is refused, and the record it aims at is exactly as before; the laptops never see them
+    # (they are not in ``self.made``: the final checks still find every laptop op once, nothing leaked —
+    # each laptop's tables are the server's records it may read — and no visit or follow-up but the ones made).
+
+    _ADVERSARY_SHAPES = ([1, {}, None], {"a": "b"}, "宁德时代", [["嵌套"]], [True], [None])
+
+    def _adversary_push(self, who: int, ops: list[dict[str, Any]], client_id: str | None = None) -> Any:
+        import uuid
+
+        import httpx
+
+        from zsfield import protocol
+
+        body = {
+            "client_id": client_id or str(uuid.uuid4()),
+            "schema_version": protocol.SCHEMA_VERSION,
+            "ops": ops,
+        }
+        headers = {"Authorization": f"Bearer {self.laps[who].token}"}
+        with httpx.Client(base_url=self.server.url, headers=headers, timeout=60) as c:
+            return c.post("/v1/push", json=body)
+
+    @staticmethod
+    def _crafted(seq: int, entity: str, entity_id: str, fields: dict[str, Any], kind: str, base: int) -> Any:
+        import uuid
+
+        from zsfield import protocol
+
+        return {"client_seq": seq, "op_id": str(uuid.uuid4()), "entity": entity, "entity_id": entity_id,
+                "op": kind, "fields": fields, "base_version": base, "schema_version": protocol.SCHEMA_VERSION}  # fmt: skip
+
+    def _server_projects(self, team: str) -> list[dict[str, Any]]:
+        return sorted(
+            (r for r in self.server.records("project") if r["scope"] == team), key=lambda r: r["id"]
+        )
+
+    @rule(
+        n=st.integers(0, 99), how=st.sampled_from(["shared", "rename", "delete", "visit", "take", "future"])
+    )
+    def adversary_writes_another_teams_project(self, n: int, how: str) -> None:
+        """B1's token against one of team 一组's projects: every op refused, the project as it was."""
+        import uuid
+
+        from zsfield import protocol
+
+        targets = self._server_projects(self.teams[0])
+        if not targets:
+            return
+        target = targets[n % len(targets)]
+        pid, version = target["id"], target["version"]
+        op = {
+            "shared": lambda: self._crafted(1, "project", pid, {"owner_team_id": "*"}, "update", version),
+            "rename": lambda: self._crafted(1, "project", pid, {"name": "二组拿走"}, "update", version),
+            "delete": lambda: self._crafted(1, "project", pid, {}, "delete", version),
+            "visit": lambda: self._crafted(
+                1, "visit", str(uuid.uuid4()), {"project_id": pid, "summary": "冒名拜访"}, "insert", 0
+            ),
+            "take": lambda: self._crafted(
+                1, "project", pid, {"owner_team_id": self.teams[1]}, "update", version
+            ),
+            "future": lambda: self._crafted(1, "project", pid, {"park_area": "北区"}, "update", 10**6),
+        }[how]()
+        r = self._adversary_push(2, [op])
+        assert r.status_code == 200, r.text
+        result = r.json()["results"][0]
+        assert (result["status"], result["code"]) == ("rejected", protocol.REJECT_FORBIDDEN), (how, result)
+        assert result["record"] is None
+        assert self.server.record("project", pid) == target, f"{how}: team 一组's project changed"
+
+    @rule(who=st.sampled_from([0, 2]), n=st.integers(0, 99), ahead=st.integers(1, 10**6))
+    def adversary_future_base(self, who: int, n: int, ahead: int) -> None:
+        """An officer's own team's project, edited or deleted on a base the server never handed out."""
+        from zsfield import protocol
+
+        lap = self.laps[who]
+        targets = self._server_projects(lap.team_id)
+        if not targets:
+            return
+        target = targets[n % len(targets)]
+        kind = "delete" if n % 3 == 0 else "update"
+        fields = {} if kind == "delete" else {"capacity": "伪造产能"}
+        r = self._adversary_push(
+            who, [self._crafted(1, "project", target["id"], fields, kind, target["version"] + ahead)]
+        )
+        result = r.json()["results"][0]
+        assert (result["status"], result["code"]) == ("rejected", protocol.REJECT_BAD_BASE), result
+        assert self.server.record("project", target["id"]) == target
+
+    @rule(n=st.integers(0, 99), kind=st.sampled_from(["update", "insert", "delete"]))
+    def adversary_replay_naming_another_record(self, n: int, kind: str) -> None:
+        """B1's own acknowledged op, sent again naming one of team 一组's projects: refused, nothing leaks."""
+        import uuid
+
+        from zsfield import protocol
+
+        targets = self._server_projects(self.teams[0])
+        if not targets:
+            return
+        target = targets[n % len(targets)]
+        client_id, company = str(uuid.uuid4()), str(uuid.uuid4())
+        first = self._crafted(1, "company", company, {"name": self._name("乙组录入企业")}, "insert", 0)
+        assert self._adversary_push(2, [first], client_id).json()["results"][0]["status"] == "applied"
+        crafted = {**first, "entity": "project", "entity_id": target["id"], "op": kind}
+        r = self._adversary_push(2, [crafted], client_id)
+        assert r.status_code == 409 and r.json()["code"] == protocol.ERR_SEQ_REUSED, r.text
+        assert target["id"] not in r.text and target["data"]["name"] not in r.text
+        assert self.server.record("project", target["id"]) == target
+
+    @rule(
+        who=st.integers(0, 3), shape=st.sampled_from(range(len(_ADVERSARY_SHAPES))), update_one=st.booleans()
+    )
+    def adversary_company_of_a_wrong_shape(self, who: int, shape: int, update_one: bool) -> None:
+        """A shared record whose aliases are not a list of texts: refused, the zone's index untouched."""
+        import uuid
+
+        from zsfield import protocol
+
+        bad = self._ADVERSARY_SHAPES[shape]
+        companies = sorted((r for r in self.server.records("company")), key=lambda r: r["id"])
+        if update_one and companies:
+            target = companies[shape % len(companies)]
+            op = self._crafted(1, "company", target["id"], {"aliases": bad}, "update", target["version"])
+        else:
+            target = None
+            op = self._crafted(
+                1, "company", str(uuid.uuid4()), {"name": "毒药企业", "aliases": bad}, "insert", 0
+            )
+        result = self._adversary_push(who, [op]).json()["results"][0]
+        assert (result["status"], result["code"]) == ("rejected", protocol.REJECT_INVALID), (bad, result)
+        if target is not None:
+            assert self.server.record("company", target["id"]) == target
+        else:
+            assert self.server.record("company", op["entity_id"]) is None
+
+    @invariant()
+    def scopes_follow_the_servers_facts(self) -> None:
+        """No team record is ever in the shared scope: a project or lead is in the team its field names, a
+        child in its parent's scope."""
+        from zsfield_sync.apply import SHARED_READ
+
+        records = {(r["entity"], r["id"]): r for r in self.server.records()}
+        for (entity, _), r in records.items():
+            if entity in SHARED_READ:
+                assert r["scope"] == "*", r
+                continue
+            assert r["scope"] != "*", f"{entity} {r['id']} is in the shared scope"
+            team = r["data"].get({"project": "owner_team_id", "lead": "team_id"}.get(entity, ""))
+            if entity in ("project", "lead"):
+                assert r["scope"] == (team or ""), r
+            parent = r["data"].get("project_id") or r["data"].get("lead_id")
+            if entity not in ("project", "lead", "contact") and parent:
+                kind = "project" if r["data"].get("project_id") else "lead"
+                assert r["scope"] == records[(kind, parent)]["scope"], r
+
+    # === end of the adversarial client ========================================================================
 
     @invariant()
     def ops_are_remembered(self) -> None:

@@ -726,6 +726,7 @@ def _pull_all(
             with gc_held():
                 stored = sync_apply.apply_pull_page(store, page, full_repull=full)
             result.moved_away += stored.moved_away
+            result.rejections += stored.unreadable  # records it cannot read: listed, not stored
         # else: the stored cursor, epoch and re-pull flag already say what this empty page says
         epoch = page["epoch"]
         result.pages += 1

@@ -6,24 +6,34 @@ Rules (DESIGN: sync protocol):
   field unless it changed on the server since the op's ``base_version`` *by another client* and to a
   different value: then that field becomes a conflict (both values are returned and logged) and the other
   fields still apply. Ops of one client never conflict with that client's earlier ops.
+* A base is a fact, not a claim (:meth:`BatchApplier._base`): a ``base_version`` above the record's version
+  in the current epoch is refused (``bad_base``); one of an earlier epoch (``base_epoch``, before a restore)
+  counts on a record unchanged since the restore, and on one changed since then every differing field is
+  a conflict.
 * Timeline entries (:data:`~zsfield.domain.models.APPEND_ONLY`) merge as a union: inserting an id that exists
   changes nothing. Inserting any other existing id is an update based on version 0.
 * Deletes are tombstones. An edit meeting a tombstone is a conflict on ``'*'`` (nothing resurrected), and so
   is a delete meeting an edit made since its base version. ``deleted: false`` in an update restores a
   record, when based on the version of its deletion (a "keep mine" decision).
-* Authorisation: an officer or leader writes their team's records (the project's ``owner_team_id``, the
-  lead's and contact's ``team_id``, and through ``project_id`` / ``lead_id`` the children of both); anyone
-  may add to and edit the zone's company index; offices, teams, officers and targets are for supervisors
-  and admins (an officer may edit their own e-mail and phone). Supervisors and admins write everything.
-  A refused op is rejected for good with a code and a message; the queue moves on.
+* Authorisation (:meth:`BatchApplier._authorise`), from identity and the server's records, never from a
+  field: the record as it stands is judged first (an officer or leader writes the records whose scope on
+  the server is their team); then where the op puts it (:meth:`BatchApplier._scope_for`): ``'*'`` only for
+  the shared entities, a team entity (project ``owner_team_id``, lead and contact ``team_id``) in a team
+  that exists — an officer's always their own, a move to another team a supervisor's op — and a child in
+  its parent's scope (``project_id`` / ``lead_id``) on the server. Anyone may add to and edit the zone's
+  company index; offices, teams, officers and targets are for supervisors and admins (an officer may edit
+  their own e-mail and phone). Supervisors and admins write everything. A refused op is rejected for good
+  with a code and a message; the queue moves on.
 * Team moves: a record whose scope changes (a project moved to another team, its children with it; a lead or
   contact moved) leaves an **exit** in the scope it left, numbered in the same transaction just below the
-  record's new ``server_seq``: the old team's pull names it. An officer of the old team who wrote about it
-  before their laptop had pulled that exit (:attr:`~zsfield.protocol.PushRequest.pulled_to` below the exit's
-  number) is not refused: their timeline entries (:data:`FORMER_TEAM_ENTRIES`: visits, follow-ups, notes…)
-  are accepted and credited to them, their edits and deletes become conflicts for the new owners (nothing
-  applied); a new record of another kind is refused.
-  After their laptop pulled the exit, their writes are ``forbidden`` like any other team's.
+  record's new ``server_seq``: the old team's pull names it. The one exception to "an officer writes only
+  their team's records" (:class:`HandedOver`, raised by :meth:`BatchApplier._authorise`): an officer of the
+  old team who wrote about the record before their laptop had pulled that exit
+  (:attr:`~zsfield.protocol.PushRequest.pulled_to` below the exit's number) hands their op to the new
+  owners — timeline entries (:data:`FORMER_TEAM_ENTRIES`) are added and credited to them, edits and deletes
+  become conflicts in the new owners' scope (nothing applied), a new record of another kind is refused.
+  After their laptop pulled the exit, their writes are ``forbidden`` like any other team's. A reply never
+  carries a record its officer cannot read.
 """
 
 from __future__ import annotations
@@ -53,10 +63,29 @@ from zsfield.domain.models import APPEND_ONLY, ENTITIES, SHARED_ENTITIES, TIMELI
 from zsfield.domain.types import DecimalText, EnumText, ISODate, UTCDateTime
 from zsfield.protocol import Op
 from zsfield_sync.auth import Actor
-from zsfield_sync.storage import WriteTx, conflicts, driver_sql, execute_many, exits, now_text, records
+from zsfield_sync.storage import (
+    WriteTx,
+    conflicts,
+    driver_sql,
+    execute_many,
+    exits,
+    get_epoch,
+    get_restore,
+    known_epochs,
+    now_text,
+    records,
+)
 
 SHARED_READ = SHARED_ENTITIES | {"target"}
 """Readable by every officer: the organisation, the company index, and the targets (赛马 is public)."""
+
+
+def readable(actor: Actor, scope: str) -> bool:
+    """Whether ``actor`` may read a record of ``scope`` today (what a pull of theirs returns): a supervisor or
+    admin everything, anyone else the shared records and their own team's."""
+    return actor.is_supervisor or scope == "*" or (bool(actor.team_id) and scope == actor.team_id)
+
+
 SUPERVISOR_ONLY = frozenset({"office", "team", "officer", "target"})
 TEAM_FIELD = {"project": "owner_team_id", "lead": "team_id", "contact": "team_id"}
 PARENT_FIELDS = (("project_id", "project"), ("lead_id", "lead"))
@@ -80,6 +109,16 @@ class Refused(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code, self.message = code, message
+
+
+class HandedOver(Refused):
+    """The op's record (for a new child: its parent) left the actor's team after the actor's laptop wrote the
+    op: it goes to the new owners (:meth:`BatchApplier._hand_over`) instead of being refused. Not handled, it
+    is the ``forbidden`` refusal it would otherwise be."""
+
+    def __init__(self, left: Rec, scope: str, parent_id: str | None, message: str) -> None:
+        super().__init__(protocol.REJECT_FORBIDDEN, message)
+        self.left, self.scope, self.parent_id = left, scope, parent_id
 
 
 def dumps(value: Any) -> str:
@@ -118,11 +157,16 @@ def op_result(
     }
 
 
-def log_text(result: Result) -> str:
+NAMED = "named"
+"""Key of the op log's entry holding what the op named: ``{"officer", "op", "entity", "id"}`` (a replay must
+name the same, see :func:`zsfield_sync.service.push_reply`); never part of a result on the wire."""
+
+
+def log_text(result: Result, named: dict[str, str] | None = None) -> str:
     """The op log's copy of a result: everything but the record (a replay adds the record as it is then) and
     the keys that hold their default (a replay starts from :func:`op_result`'s defaults), in the result's
-    order."""
-    log = {
+    order; and under :data:`NAMED` what the op named and who made it."""
+    log: dict[str, Any] = {
         "client_seq": result["client_seq"],
         "op_id": result["op_id"],
         "status": result["status"],
@@ -137,6 +181,8 @@ def log_text(result: Result) -> str:
         log["message"] = result["message"]
     if result["replayed"]:
         log["replayed"] = True
+    if named is not None:
+        log[NAMED] = named
     return dumps(log)
 
 
@@ -372,13 +418,12 @@ def _normaliser(entity: str, name: str) -> Callable[[Any], Any]:
 
         return norm_enum
     if isinstance(col_type, JSON):
-        kinds: tuple[type, ...] = (list, dict)
-    else:
-        py = column_python_type(col_type)
-        if py not in (str, bool, int):
-            return slow
-        kinds = (py,)
-    length = getattr(col_type, "length", None) if kinds == (str,) else None
+        return slow  # the shape of its contents is checked by the codec (json_shape), for every entity
+    py = column_python_type(col_type)
+    if py not in (str, bool, int):
+        return slow
+    kinds = (py,)
+    length = getattr(col_type, "length", None) if py is str else None
 
     def norm_plain(value: Any) -> Any:
         if type(value) in kinds and (length is None or len(value) <= length):
@@ -441,6 +486,7 @@ class BatchApplier:
     the batch."""
     exit_rows: dict[tuple[str, str, str], tuple[Any, ...]] = field(default_factory=dict)
     exit_seqs: dict[tuple[str, str], int | None] = field(default_factory=dict)
+    _epoch_info: tuple[str, list[str], dict[str, Any] | None] | None = None
 
     # --- records ------------------------------------------------------------------------------------------
 
@@ -450,6 +496,10 @@ class BatchApplier:
         for op in ops:
             if op.entity in ENTITIES and op.op in ("insert", "update", "delete"):
                 keys.add((op.entity, op.entity_id))
+                team_field = TEAM_FIELD.get(op.entity)
+                team = op.fields.get(team_field) if team_field else None
+                if isinstance(team, str) and team:
+                    keys.add(("team", team))
                 for key, parent_entity in PARENT_FIELDS:
                     value = op.fields.get(key)
                     if isinstance(value, str) and value:
@@ -516,22 +566,17 @@ class BatchApplier:
                     result = self._update(op, dict(op.fields), op.base_version)
                 else:
                     result = self._delete(op)
+        except HandedOver as exc:
+            result = self._hand_over(op, exc.left)
         except Refused as exc:
             result = op_result(op.client_seq, op.op_id, "rejected", code=exc.code, message=exc.message)
-        self.log_rows.append((self.client_id, op.client_seq, op.op_id, log_text(result), self.now))
+        named = {"officer": self.actor.id, "op": op.op, "entity": op.entity, "id": op.entity_id}
+        self.log_rows.append((self.client_id, op.client_seq, op.op_id, log_text(result, named), self.now))
         return result
 
     def _result(
-        self,
-        op: Op,
-        rec: Rec,
-        conflicts_: list[dict[str, Any]],
-        applied: bool,
-        fresh: bool = False,
-        former: bool = False,
+        self, op: Op, rec: Rec, conflicts_: list[dict[str, Any]], applied: bool, fresh: bool = False
     ) -> Result:
-        """``former``: written by the record's former team (see :meth:`_wrote_before_exit`), who may no
-        longer see it: no record state, and a message saying it went to the new owners."""
         return {
             "client_seq": op.client_seq,
             "op_id": op.op_id,
@@ -540,10 +585,34 @@ class BatchApplier:
             "server_seq": rec.server_seq,
             "conflicts": conflicts_,
             "code": None,
-            "message": HANDED_OVER if former else None,
-            "record": None if fresh or former else rec.state(),
+            "message": None,
+            "record": None if fresh or not readable(self.actor, rec.scope) else rec.state(),
             "replayed": False,
         }
+
+    def _hand_over(self, op: Op, rec: Rec) -> Result:
+        """An update, delete or repeated insert of ``rec`` by its former team, written before they learned it
+        moved (:class:`HandedOver`): nothing applied; every field the op sets to another value (a delete: the
+        whole record) becomes a conflict in the new owners' scope; a timeline entry already there is the
+        union's, once."""
+        found: list[dict[str, Any]] = []
+        if op.op == "delete":
+            if not rec.deleted:
+                found.append(self._conflict(op, rec, "*", None, None, former=True))
+        elif not (op.op == "insert" and op.entity in APPEND_ONLY):
+            fields = {k: v for k, v in op.fields.items() if k not in NOT_EDITABLE and k != "deleted"}
+            values = normalise(op.entity, fields)
+            if rec.deleted:
+                found.append(self._conflict(op, rec, "*", fields, None, former=True))
+            else:
+                found += [
+                    self._conflict(op, rec, name, value, rec.data.get(name), op.base_version, former=True)
+                    for name, value in values.items()
+                    if rec.data.get(name) != value
+                ]
+        result = self._result(op, rec, found, False)
+        result["message"] = HANDED_OVER
+        return result
 
     def _insert(self, op: Op) -> Result:
         entity = op.entity
@@ -555,12 +624,11 @@ class BatchApplier:
         existing = self.load(entity, op.entity_id)
         if existing is not None:
             if entity in APPEND_ONLY:
-                former = self._authorise(entity, "update", existing, existing.scope, {})
-                return self._result(op, existing, [], True, former=former)  # union: the same entry, once
+                self._authorise(entity, "update", existing, None, {})
+                return self._result(op, existing, [], applied=True)  # union: the same entry, once
             if existing.deleted:
-                former = self._authorise(entity, "update", existing, existing.scope, {})
-                found = [self._conflict(op, existing, "*", fields, None, former=former)]
-                return self._result(op, existing, found, False, former=former)
+                self._authorise(entity, "update", existing, None, {})
+                return self._result(op, existing, [self._conflict(op, existing, "*", fields, None)], False)
             editable = {k: v for k, v in fields.items() if k not in NOT_EDITABLE and k != "deleted"}
             return self._update(op, editable, 0)
         values = normalise(entity, fields)
@@ -579,18 +647,29 @@ class BatchApplier:
         if entity == "project":
             data.update(derive_project(data))
         deleted = bool(data.pop("deleted", False))
-        scope, parent_id = self._scope_for(entity, data)
-        former = self._authorise(entity, "insert", None, scope, data)
+        handed = False
+        try:
+            scope, parent_id = self._authorise(entity, "insert", None, data, data)
+        except HandedOver as exc:  # a new child of a record that left the actor's team before they knew
+            if entity not in FORMER_TEAM_ENTRIES:
+                raise Refused(
+                    protocol.REJECT_FORBIDDEN,
+                    "This record's project or lead moved to another team before this change arrived: its new "
+                    f"owners take timeline entries from its former team, not a new {entity}",
+                ) from None
+            scope, parent_id, handed = exc.scope, exc.parent_id, True
+        team_field = TEAM_FIELD.get(entity)
+        filled = bool(team_field and scope and parent_id is None and not data.get(team_field))
+        if filled:
+            data[team_field] = scope  # the team it landed in, as its field says (never "*")
         rec = _fresh_rec(entity, op.entity_id, scope, parent_id, deleted, data, self.client_id)
-        if former and entity not in FORMER_TEAM_ENTRIES:
-            raise Refused(
-                protocol.REJECT_FORBIDDEN,
-                "This record's project or lead moved to another team before this change arrived: its new "
-                f"owners take timeline entries from its former team, not a new {entity}",
-            )
         self._touch(rec)
         self.cache[(entity, op.entity_id)] = rec
-        return self._result(op, rec, [], applied=True, fresh=True)
+        # the reply carries the record when the server filled in its team: the laptop stores it as it is
+        result = self._result(op, rec, [], applied=True, fresh=not filled)
+        if handed:
+            result["message"] = HANDED_OVER
+        return result
 
     def _update(self, op: Op, fields: dict[str, Any], base_version: int) -> Result:
         entity = op.entity
@@ -607,28 +686,19 @@ class BatchApplier:
         if unknown:
             raise Refused(protocol.REJECT_INVALID, f"{entity}: unknown field {', '.join(unknown)}")
         values = normalise(entity, fields)
-        merged = {**rec.data, **values}
-        new_scope, _ = self._scope_for(entity, merged, rec)
-        if self._authorise(entity, "update", rec, new_scope, values):  # the new owners decide every field
-            found = [
-                self._conflict(op, rec, name, value, rec.data.get(name), base_version, former=True)
-                for name, value in values.items()
-                if rec.data.get(name) != value
-            ]
-            if rec.deleted:
-                found = [self._conflict(op, rec, "*", fields, None, former=True)]
-            return self._result(op, rec, found, False, former=True)
+        target = self._authorise(entity, "update", rec, {**rec.data, **values}, values)
+        base = self._base(op, rec, base_version)
         found: list[dict[str, Any]] = []
         if rec.deleted:
             deleted_at = rec.fv.get("deleted", [rec.version, None])  # a tombstone always records its version
-            if not restore or self._changed_by_other(deleted_at, base_version):
+            if not restore or self._changed_by_other(deleted_at, base):
                 return self._result(op, rec, [self._conflict(op, rec, "*", fields, None)], False)
         applied: dict[str, Any] = {}
         for name, value in values.items():
             current = rec.data.get(name)
             if current == value:
                 continue
-            if self._changed_by_other(rec.changed_at(name), base_version):
+            if self._changed_by_other(rec.changed_at(name), base):
                 found.append(self._conflict(op, rec, name, value, current, base_version))
             else:
                 applied[name] = value
@@ -644,7 +714,10 @@ class BatchApplier:
             if entity == "project":
                 rec.data.update(derive_project(rec.data))
             rec.data["updated_at"] = self.now
-            scope, parent_id = self._scope_for(entity, rec.data, rec)
+            placing = {TEAM_FIELD.get(entity), "project_id", "lead_id"}
+            # where it goes: as authorised, unless a field that places it became a conflict (it stays then)
+            held = any(c["field"] in placing for c in found)
+            scope, parent_id = self._scope_for(entity, rec.data, rec) if held else target
             if scope != rec.scope:
                 self._left(rec.scope, rec.entity, rec.id)
                 if entity in ("project", "lead"):
@@ -657,15 +730,14 @@ class BatchApplier:
         rec = self.load(op.entity, op.entity_id)
         if rec is None:
             raise Refused(protocol.REJECT_NOT_FOUND, f"{op.entity} {op.entity_id} is not on the server")
-        if self._authorise(op.entity, "delete", rec, rec.scope, {}):  # the new owners decide
-            found = [] if rec.deleted else [self._conflict(op, rec, "*", None, None, former=True)]
-            return self._result(op, rec, found, False, former=True)
+        self._authorise(op.entity, "delete", rec, None, {})
+        base = self._base(op, rec, op.base_version)
         if rec.deleted:
             return self._result(op, rec, [], applied=True)
         changed = {
             name: rec.data.get(name)
             for name, at in rec.fv.items()
-            if name != CREATED and name in rec.data and self._changed_by_other(at, op.base_version)
+            if name != CREATED and name in rec.data and self._changed_by_other(at, base)
         }
         if changed:
             return self._result(op, rec, [self._conflict(op, rec, "*", None, changed)], False)
@@ -703,8 +775,61 @@ class BatchApplier:
 
     # --- helpers ------------------------------------------------------------------------------------------
 
-    def _changed_by_other(self, at: list[Any] | None, base_version: int) -> bool:
-        return bool(at) and at[0] > base_version and at[1] != self.client_id  # type: ignore[index]
+    def _base(self, op: Op, rec: Rec, base_version: int) -> int | None:
+        """The op's base as a fact of this server, for :meth:`_changed_by_other`: a version number, or None
+        when the base is a version of an earlier epoch that cannot be compared with this one's. Raises
+        :class:`Refused` (``bad_base``) for a base the server never handed out. The rule (DESIGN: bases are
+        facts, not claims):
+
+        * in the current epoch (``base_epoch`` absent or the current one), a base above the record's version
+          is refused — nothing applied;
+        * in an earlier epoch of this server (before a restore, :func:`~zsfield_sync.storage.known_epochs`):
+          if the record is unchanged since the restore (``server_seq`` ≤ the restore's head) its versions
+          are the backup's, which the base's epoch shares up to the backup when it is the backed-up epoch:
+          the base counts as it is, at most the record's version (its author saw that state or a later one,
+          which the restore lost); a record changed since the restore has versions the base never saw: None,
+          so every field another client changed and the op sets to another value is a conflict;
+        * an epoch the server never had: refused.
+        """
+        epoch = op.base_epoch
+        if epoch and epoch != self._epochs()[0]:
+            current, earlier, restore = self._epochs()
+            if epoch not in earlier:
+                raise Refused(
+                    protocol.REJECT_BAD_BASE,
+                    f"{op.entity} {op.entity_id}: the base epoch {epoch!r:.70} is not an epoch of this server "
+                    f"(it is {current!r}); nothing was applied",
+                )
+            head = int(restore["head"]) if restore and isinstance(restore.get("head"), int) else -1
+            if rec.server_seq > head:
+                return None
+            if restore is not None and epoch == restore.get("previous_epoch"):
+                return min(base_version, rec.version)
+            return rec.version
+        if base_version > rec.version:
+            raise Refused(
+                protocol.REJECT_BAD_BASE,
+                f"{op.entity} {op.entity_id}: the change is based on version {base_version}, but the server "
+                f"has version {rec.version}: a base must be a version the server handed out. Nothing was "
+                "applied; sync again to get the record as it is.",
+            )
+        return base_version
+
+    def _epochs(self) -> tuple[str, list[str], dict[str, Any] | None]:
+        """(the current epoch, the server's earlier epochs, the last restore), read once per batch."""
+        if self._epoch_info is None:
+            conn = self.tx.conn
+            self._epoch_info = (get_epoch(conn), known_epochs(conn), get_restore(conn))
+        return self._epoch_info
+
+    def _changed_by_other(self, at: list[Any] | None, base: int | None) -> bool:
+        """Whether a field (or the tombstone) last changed at ``at`` = [version, client] was changed by another
+        client since ``base`` (:meth:`_base`; None: a base of an earlier epoch on a record changed since the
+        restore, so any change by another client counts). Ops of one client never conflict with that
+        client's own earlier ops."""
+        if not at or at[1] == self.client_id:
+            return False
+        return base is None or at[0] > base
 
     def _conflict(
         self,
@@ -752,12 +877,25 @@ class BatchApplier:
         return conflict
 
     def _scope_for(self, entity: str, data: dict[str, Any], rec: Rec | None = None) -> tuple[str, str | None]:
-        """(scope, parent id): '*' for shared entities, else the owning team (through the parent)."""
+        """(scope, parent id) of a record with fields ``data``, decided by the server's own facts.
+
+        * Shared entities (the organisation, the company index, targets): ``'*'``, never anything else; and
+          ``'*'`` is never the scope of any other entity.
+        * A team entity (project, lead, contact with ``team_id``): the team its team field names, which must
+          be a team on the server (the field only *requests* a team: :meth:`_authorise` lets an officer name
+          nothing but the team their token says, and a change of team — a move — only a supervisor). Without
+          the field: the record's scope as it stands, or for a new record the actor's team (``''`` for a
+          supervisor or admin without a team: readable by supervisors only, until one assigns a team). A
+          project or lead whose team field is cleared goes to ``''`` (a move: supervisors only).
+        * A child (visit, follow-up, service item, stage event, contact without ``team_id``…): its parent's
+          scope on the server (``project_id`` first, then ``lead_id``); a child without a parent keeps its
+          scope, or on insert takes the actor's team.
+        """
         if entity in SHARED_READ:
             return "*", None
         team_field = TEAM_FIELD.get(entity)
         if team_field and data.get(team_field):
-            return str(data[team_field]), None
+            return self._team_scope(entity, team_field, str(data[team_field])), None
         if entity not in ("project", "lead"):
             for key, parent_entity in PARENT_FIELDS:
                 parent_id = data.get(key)
@@ -770,54 +908,91 @@ class BatchApplier:
                         )
                     return parent.scope, parent_id
         if rec is not None:
+            if team_field and entity in ("project", "lead") and rec.data.get(team_field):
+                return "", None  # the team field cleared: unassigned (supervisors only)
             return rec.scope, rec.parent_id
         return self.actor.team_id or "", None
 
-    def _authorise(
-        self, entity: str, kind: str, rec: Rec | None, new_scope: str, values: dict[str, Any]
-    ) -> bool:
-        """Raise :class:`Refused` unless the actor may ``kind`` (insert/update/delete) this record. True: the
-        actor writes as the record's former team, before they learned it moved (:meth:`_wrote_before_exit`);
-        the caller hands the write to the new owners instead of applying it as theirs."""
-        actor = self.actor
-        if actor.is_supervisor:
-            return False
-        if entity == "officer":
-            if (
-                kind == "update"
-                and rec is not None
-                and rec.id == actor.id
-                and set(values) <= OFFICER_SELF_EDITABLE
-            ):
-                return False
-            raise Refused(protocol.REJECT_FORBIDDEN, "only a supervisor or admin can change officers")
-        if entity in SUPERVISOR_ONLY:
+    def _team_scope(self, entity: str, team_field: str, team_id: str) -> str:
+        """The scope a team field names: a team on the server, never the shared scope."""
+        team = self.load("team", team_id)
+        if team is None or team.deleted:
             raise Refused(
-                protocol.REJECT_FORBIDDEN, f"only a supervisor or admin can change {entity} records"
+                protocol.REJECT_INVALID, f"{entity}.{team_field}: {team_id!r:.60} is not a team on the server"
             )
-        if new_scope == "*":  # the company index
-            if kind == "delete":
-                raise Refused(
-                    protocol.REJECT_FORBIDDEN, "only a supervisor can remove a company from the zone's index"
-                )
-            return False
-        if rec is not None and rec.scope != actor.team_id:
-            if self._wrote_before_exit(rec):
-                return True
-            raise Refused(protocol.REJECT_FORBIDDEN, "this record belongs to another team")
-        if new_scope != actor.team_id:
-            if rec is None and self._wrote_before_exit(self._parent(entity, values)):
-                return True
-            raise Refused(protocol.REJECT_FORBIDDEN, "an officer can only write their own team's records")
-        return False
+        return team_id
 
-    def _wrote_before_exit(self, rec: Rec | None) -> bool:
-        """True when ``rec`` left the actor's team (an exit in the team's scope) at a ``server_seq`` above the
-        push's ``pulled_to``: the laptop wrote the batch before it had pulled that exit. No ``pulled_to``, or
-        one at or above the exit: False (the laptop knew)."""
+    def _authorise(
+        self, entity: str, kind: str, rec: Rec | None, data: dict[str, Any] | None, values: dict[str, Any]
+    ) -> tuple[str, str | None]:
+        """Raise :class:`Refused` unless the actor may ``kind`` (insert/update/delete) this record; return its
+        (scope, parent id) after the op (:meth:`_scope_for` of ``data``, the record's fields after the op; the
+        record's own for ``data=None``).
+
+        The record as it stands on the server is judged first, from the actor's identity (the token's role
+        and team) and the record's scope on the server — never from a field of the op. Then the place the op
+        puts it: an officer or leader writes only into their own team, and a change of team (a move of a
+        project, lead or contact, or a child moved under another team's parent) is a supervisor's op.
+
+        One exception, where "another team's record" would be refused: the record (for a new child, its
+        parent) left the actor's team after the actor's laptop wrote the op (:meth:`_left_unknown`): raises
+        :class:`HandedOver`, and the op goes to the new owners."""
+        actor = self.actor
+        if not actor.is_supervisor:
+            if entity == "officer":
+                if not (
+                    kind == "update"
+                    and rec is not None
+                    and rec.id == actor.id
+                    and set(values) <= OFFICER_SELF_EDITABLE
+                ):
+                    raise Refused(protocol.REJECT_FORBIDDEN, "only a supervisor or admin can change officers")
+            elif entity in SUPERVISOR_ONLY:
+                raise Refused(
+                    protocol.REJECT_FORBIDDEN, f"only a supervisor or admin can change {entity} records"
+                )
+            elif entity in SHARED_READ:  # the company index
+                if kind == "delete":
+                    raise Refused(
+                        protocol.REJECT_FORBIDDEN,
+                        "only a supervisor can remove a company from the zone's index",
+                    )
+            elif rec is not None and rec.scope != actor.team_id:
+                self._left_unknown(rec, rec.scope, rec.parent_id)
+                raise Refused(protocol.REJECT_FORBIDDEN, "this record belongs to another team")
+        if data is None:
+            assert rec is not None
+            return rec.scope, rec.parent_id
+        team_field = TEAM_FIELD.get(entity)
+        if not actor.is_supervisor and team_field and data.get(team_field) not in (None, "", actor.team_id):
+            if rec is not None:
+                raise Refused(
+                    protocol.REJECT_FORBIDDEN,
+                    f"moving a {entity} to another team is a supervisor's op (ask a supervisor)",
+                )
+            raise Refused(protocol.REJECT_FORBIDDEN, "an officer can only write their own team's records")
+        scope, parent_id = self._scope_for(entity, data, rec)
+        if not actor.is_supervisor and entity not in SHARED_READ:
+            if rec is not None and scope != rec.scope:
+                raise Refused(
+                    protocol.REJECT_FORBIDDEN,
+                    f"moving a {entity} to another team is a supervisor's op (ask a supervisor)",
+                )
+            if scope != actor.team_id:
+                if rec is None and parent_id is not None:  # a new child: its parent may have left
+                    entity_of = {data.get(key): e for key, e in reversed(PARENT_FIELDS)}
+                    parent = self.load(entity_of[parent_id], parent_id)
+                    self._left_unknown(parent, scope, parent_id)
+                raise Refused(protocol.REJECT_FORBIDDEN, "an officer can only write their own team's records")
+        return scope, parent_id
+
+    def _left_unknown(self, rec: Rec | None, scope: str, parent_id: str | None) -> None:
+        """Raise :class:`HandedOver` when ``rec`` left the actor's team (an exit in the team's scope) at a
+        ``server_seq`` above the push's ``pulled_to``: the laptop wrote the batch before it had pulled that
+        exit. No ``pulled_to``, or one at or above the exit: nothing (the laptop knew)."""
         team = self.actor.team_id
         if rec is None or self.pulled_to is None or not team:
-            return False
+            return
         key = (rec.entity, rec.id)
         if key not in self.exit_seqs:
             row = self.tx.conn.execute(
@@ -827,17 +1002,8 @@ class BatchApplier:
             ).first()
             self.exit_seqs[key] = None if row is None else int(row[0])
         left_at = self.exit_seqs[key]
-        return left_at is not None and self.pulled_to < left_at
-
-    def _parent(self, entity: str, data: dict[str, Any]) -> Rec | None:
-        """The project or lead a new child takes its scope from (as :meth:`_scope_for` finds it), if any."""
-        team_field = TEAM_FIELD.get(entity)
-        if entity in ("project", "lead") or (team_field and data.get(team_field)):
-            return None
-        for key, parent_entity in PARENT_FIELDS:
-            if data.get(key):
-                return self.load(parent_entity, str(data[key]))
-        return None
+        if left_at is not None and self.pulled_to < left_at:
+            raise HandedOver(rec, scope, parent_id, HANDED_OVER)
 
     def _left(self, scope: str, entity: str, record_id: str) -> None:
         """Record that the record left ``scope`` (its readers' pull names it), numbered now: below the

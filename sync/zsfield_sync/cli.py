@@ -335,10 +335,32 @@ def _prepared_sqlite_backup(backup: Path, work: Path) -> Any:
     return engine
 
 
+def _live_epochs(engine: Any) -> list[str]:
+    """The epochs the live database has had, its current one last (kept across a restore by copy)."""
+    from zsfield_sync.storage import get_epoch, known_epochs, read_tx
+
+    with read_tx(engine) as conn:
+        return [*known_epochs(conn), get_epoch(conn)]
+
+
+def restore_report(info: dict[str, Any], *, what: str) -> list[str]:
+    """What a restore (or ``epoch --renew``) did and what the laptops will do about it, for the operator."""
+    return [
+        f"{what}; new epoch {info['epoch']}.",
+        f"  restored contents: epoch {info.get('previous_epoch') or '-'}, head {info['head']} "
+        "(their last server_seq).",
+        "  Every laptop notices the new epoch at its next sync, pulls everything again and keeps its unsent "
+        "changes.",
+        f"  Laptops that synced after the backup re-send the changes the server acknowledged above server_seq "
+        f"{info['head']} (they keep acknowledged changes for 30 days by default: have every laptop sync "
+        "within that time).",
+    ]
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     import tempfile
 
-    from zsfield_sync.storage import dump_tables, renew_epoch, resolve_db_url, restore_tables
+    from zsfield_sync.storage import describe_url, dump_tables, renew_epoch, resolve_db_url, restore_tables
 
     if not args.yes:
         raise CliError("restore replaces everything in the server database: add --yes to go ahead.")
@@ -351,7 +373,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     url = resolve_db_url(getattr(args, "sub_db", None) or args.db)
     db_file = _sqlite_file(url)
     if not is_sqlite:
-        epoch = restore_tables(_engine(args), _read_json_backup(backup))
+        info = restore_tables(_engine(args), _read_json_backup(backup))
     elif db_file is None:  # a SQLite backup into PostgreSQL: row by row, in one transaction
         with tempfile.TemporaryDirectory(prefix="zsfield-restore-") as folder:
             source = _prepared_sqlite_backup(backup, Path(folder) / "backup.db")
@@ -359,17 +381,22 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 tables = dump_tables(source)
             finally:
                 source.dispose()
-        epoch = restore_tables(_engine(args), tables)
+        info = restore_tables(_engine(args), tables)
     else:
         import sqlite3
 
-        _engine(args).dispose()  # the live file exists and is migrated
+        live = _engine(args)  # the live file exists and is migrated
+        try:
+            live_epochs = _live_epochs(live)
+        finally:
+            live.dispose()
         work = db_file.with_name(db_file.name + ".restoring")
         for suffix in ("", "-wal", "-shm"):
             Path(f"{work}{suffix}").unlink(missing_ok=True)
         source = _prepared_sqlite_backup(backup, work)
         try:
-            epoch = renew_epoch(source)  # in the copy, so the restored contents never show the old epoch
+            # in the copy, so the restored contents never show the old epoch
+            info = renew_epoch(source, also_earlier=live_epochs)
         finally:
             source.dispose()
         src = sqlite3.connect(work)
@@ -383,9 +410,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             src.close()
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{work}{suffix}").unlink(missing_ok=True)
-    print(
-        f"restored {backup}; new epoch {epoch}: clients will pull everything again (their outboxes are kept)."
-    )
+    print("\n".join(restore_report(info, what=f"restored {backup} into {describe_url(url)}")))
     return 0
 
 
@@ -394,7 +419,12 @@ def cmd_epoch(args: argparse.Namespace) -> int:
 
     engine = _engine(args)
     if args.renew:
-        print(renew_epoch(engine))
+        info = renew_epoch(engine)
+        print(
+            "\n".join(
+                restore_report(info, what="renewed the epoch (the contents as they are count as the backup)")
+            )
+        )
     else:
         with read_tx(engine) as conn:
             print(get_epoch(conn))

@@ -21,7 +21,17 @@ from zsfield.protocol import (
     PushResponse,
     WhoAmI,
 )
-from zsfield_sync.apply import CREATED, SERVER_CLIENT, BatchApplier, Rec, dumps, op_result, rec_from_row
+from zsfield_sync.apply import (
+    CREATED,
+    NAMED,
+    SERVER_CLIENT,
+    BatchApplier,
+    Rec,
+    dumps,
+    op_result,
+    readable,
+    rec_from_row,
+)
 from zsfield_sync.auth import ROLES, Actor, ApiError, hash_token, new_token
 from zsfield_sync.storage import (
     WriteTx,
@@ -30,6 +40,7 @@ from zsfield_sync.storage import (
     conflicts,
     get_epoch,
     get_head,
+    get_restore,
     now_text,
     offices,
     op_log,
@@ -127,7 +138,23 @@ def push_reply(engine: Engine, actor: Actor, req: PushRequest) -> dict[str, Any]
                         f"Sequence number {op.client_seq} of this client was already used by another change: "
                         "this database was probably restored from a backup or copied. Nothing was applied.",
                     )
-                result = {**op_result(op.client_seq, op.op_id, "applied"), **orjson.loads(old.result)}
+                logged = orjson.loads(old.result)
+                named = logged.pop(NAMED, None)
+                if named is not None and named != {
+                    "officer": actor.id,
+                    "op": op.op,
+                    "entity": op.entity,
+                    "id": op.entity_id,
+                }:
+                    # the same (client_seq, op_id) naming another record, kind or officer: never an honest
+                    # resend (a laptop resends its op as it was), so it is not answered from the log
+                    raise ApiError(
+                        409,
+                        protocol.ERR_SEQ_REUSED,
+                        f"Sequence number {op.client_seq} of this client was used by a change of another "
+                        "record: a replay must be the change the server acknowledged. Nothing was applied.",
+                    )
+                result = {**op_result(op.client_seq, op.op_id, "applied"), **logged}
                 result["replayed"] = True
                 results.append(result)
                 replayed.append(result)
@@ -139,7 +166,9 @@ def push_reply(engine: Engine, actor: Actor, req: PushRequest) -> dict[str, Any]
             op = req.ops[result["client_seq"] - req.ops[0].client_seq]
             if result["status"] != "rejected" and op.op in ("insert", "update", "delete"):
                 rec = applier.load(op.entity, op.entity_id) if op.entity else None
-                result["record"] = rec.state() if rec is not None else None
+                # the record as it is now, if the officer may read it now (a supervisor may have moved it)
+                visible = rec is not None and readable(actor, rec.scope)
+                result["record"] = rec.state() if visible else None
         conn.execute(
             update(clients)
             .where(clients.c.client_id == req.client_id)
@@ -289,6 +318,7 @@ def whoami(engine: Engine, actor: Actor) -> WhoAmI:
         return WhoAmI(
             officer=officer_info(conn, actor),
             epoch=get_epoch(conn),
+            restore=get_restore(conn),
             schema_version=protocol.SCHEMA_VERSION,
             min_schema_version=protocol.MIN_SCHEMA_VERSION,
             server_version=__version__,

@@ -9,9 +9,10 @@ writers are serialised, each takes its numbers after the previous writer committ
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -389,13 +390,57 @@ def get_head(conn: Connection) -> int:
     return 0 if row is None else int(row[0])
 
 
-def renew_epoch(engine: Engine) -> str:
-    """Give the database a new epoch: every client pulls everything again (after a restore)."""
+# --- epochs and restores -------------------------------------------------------------------------------------
+#
+# meta "epoch":    the current epoch (a new one at every restore or `epoch --renew`)
+# meta "restore":  the last restore, the JSON of protocol.RestoreInfo (epoch = the one the restore began,
+#                  previous_epoch = the epoch of the restored contents when they were backed up, head = their
+#                  last server_seq, restored_at)
+# meta "epochs":   the server's earlier epochs, oldest first, as a JSON list (never the current one)
+
+
+def get_restore(conn: Connection) -> dict[str, Any] | None:
+    """The last restore of this database (the dict of :class:`zsfield.protocol.RestoreInfo`), or None if it
+    never had one. The one reader of meta ``restore``: ``whoami`` returns it, the push's base rules use it."""
+    raw = get_meta(conn, "restore")
+    if not raw:
+        return None
+    info = json.loads(raw)
+    return info if isinstance(info, dict) else None
+
+
+def known_epochs(conn: Connection) -> list[str]:
+    """The epochs this server had before its current one (:func:`get_epoch`), oldest first: an epoch in this
+    list is "an earlier epoch of this server", any other epoch but the current one is one it never had."""
+    raw = get_meta(conn, "epochs")
+    found = json.loads(raw) if raw else []
+    return [e for e in found if isinstance(e, str) and e] if isinstance(found, list) else []
+
+
+def _mark_restored(
+    conn: Connection, *, previous_epoch: str | None, head: int, earlier: list[str]
+) -> dict[str, Any]:
+    """Give the database a new epoch after its contents were restored: meta ``epoch``, ``restore`` (the
+    RestoreInfo) and ``epochs`` (``earlier`` and ``previous_epoch``, once each, oldest first)."""
     epoch = uuid.uuid4().hex
+    when = now_text()
+    chain = list(dict.fromkeys(e for e in [*earlier, previous_epoch or ""] if e))
+    info = {"epoch": epoch, "previous_epoch": previous_epoch or None, "head": int(head), "restored_at": when}
+    set_meta(conn, "epoch", epoch)
+    set_meta(conn, "restored_at", when)
+    set_meta(conn, "restore", json.dumps(info))
+    set_meta(conn, "epochs", json.dumps(chain))
+    return info
+
+
+def renew_epoch(engine: Engine, *, also_earlier: Sequence[str] = ()) -> dict[str, Any]:
+    """Give the database a new epoch after its contents were restored by other means (``pg_restore``, a copied
+    SQLite file): the contents as they are now count as the backup, so ``previous_epoch`` is the epoch they
+    carry and ``head`` their last ``server_seq``. ``also_earlier``: epochs the server had that these contents
+    do not know (the live database's, when the restore is a copy). Returns the RestoreInfo dict."""
     with write_tx(engine) as tx:
-        set_meta(tx.conn, "epoch", epoch)
-        set_meta(tx.conn, "restored_at", now_text())
-    return epoch
+        earlier = [*known_epochs(tx.conn), *also_earlier]
+        return _mark_restored(tx.conn, previous_epoch=get_epoch(tx.conn), head=tx.head, earlier=earlier)
 
 
 # --- logical backup and restore (portable between SQLite and PostgreSQL) -----------------------------------
@@ -410,22 +455,40 @@ def dump_tables(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def restore_tables(engine: Engine, dump: dict[str, list[dict[str, Any]]]) -> str:
-    """Replace every table with ``dump`` in one transaction and give the database a new epoch."""
-    epoch = uuid.uuid4().hex
+def _dump_meta(dump: dict[str, list[dict[str, Any]]], key: str) -> str | None:
+    for row in dump.get("meta") or []:
+        if row.get("key") == key:
+            return str(row.get("value"))
+    return None
+
+
+def _dump_head(dump: dict[str, list[dict[str, Any]]]) -> int:
+    for row in dump.get("counter") or []:
+        if row.get("name") == SEQ_COUNTER:
+            return int(row.get("value") or 0)
+    return 0
+
+
+def restore_tables(engine: Engine, dump: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Replace every table with ``dump`` in one transaction and give the database a new epoch. Returns the
+    RestoreInfo dict (previous_epoch: the dump's epoch; head: its last server_seq)."""
     with engine.connect() as conn:
         conn.execution_options(zs_write=True)
         with conn.begin():
             conn.execute(select(counter.c.value).where(counter.c.name == SEQ_COUNTER).with_for_update())
+            live = [*known_epochs(conn), get_epoch(conn)]
             for table in reversed(DATA_TABLES):
                 conn.execute(table.delete())
             for table in DATA_TABLES:
                 rows = dump.get(table.name) or []
                 if rows:
                     conn.execute(table.insert(), rows)
-            set_meta(conn, "epoch", epoch)
-            set_meta(conn, "restored_at", now_text())
-    return epoch
+            return _mark_restored(
+                conn,
+                previous_epoch=_dump_meta(dump, "epoch"),
+                head=_dump_head(dump),
+                earlier=[*known_epochs(conn), _dump_meta(dump, "epoch") or "", *live],
+            )
 
 
 __all__ = [
@@ -441,6 +504,8 @@ __all__ = [
     "exits",
     "get_epoch",
     "get_head",
+    "get_restore",
+    "known_epochs",
     "make_engine",
     "meta",
     "migrate",

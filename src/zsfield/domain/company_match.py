@@ -43,6 +43,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import orjson
+
 from zsfield.domain.credit_code import normalise_credit_code
 
 __all__ = [
@@ -467,6 +469,23 @@ def _near_width(length: int) -> int:
 
 def _max_edits(length: int) -> int:
     return 1 if length <= 8 else 2
+
+
+def stored_names(name: Any, aliases_json: str | bytes | None) -> list[str]:
+    """A company's names for the index from its stored columns: the legal name and the aliases (the
+    ``aliases`` column's JSON text). Only text counts: a row that a server before the aliases' shape check
+    (issue 11.7) let through — ``[1, {}, null]``, an object, JSON that does not parse — gives what it holds of
+    names and nothing else, never a crash of the duplicate check."""
+    names = [name] if isinstance(name, str) else []
+    if not aliases_json:
+        return names
+    try:
+        aliases = orjson.loads(aliases_json)
+    except orjson.JSONDecodeError:
+        return names
+    if isinstance(aliases, list):
+        names.extend(a for a in aliases if isinstance(a, str))
+    return names
 
 
 class CompanyIndex:

@@ -193,6 +193,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sync.op.delete": ("删除", "delete"),
     "sync.op.resolve": ("冲突决定", "decision"),
     "sync.op.void": ("过大未发送", "too large"),
+    "sync.op.pull": ("从服务器收到", "received"),
     "sync.advice.forbidden": (
         "这条记录属于其他团队,或只有督查/管理员可改。请联系该团队或督查处理;本机的修改未上传。",
         "The record belongs to another team, or only a supervisor or admin may change it. Ask that team or a "
@@ -217,6 +218,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sync.advice.too_large": (
         "这项修改太大,无法上传(例如很长的文本)。请缩短后重新录入。",
         "This change is too large to send (a very long text, say). Shorten it and enter it again.",
+    ),
+    "sync.advice.bad_base": (
+        "这项修改所依据的版本服务器从未发出过(本机数据可能来自别的服务器或已损坏)。服务器未采用它;"
+        "同步后查看记录的当前内容,需要时重新修改。",
+        "This change was based on a version the server never handed out (this laptop's data may come from "
+        "another server, or be damaged). The server did not apply it; sync, look at the record as it is now "
+        "and make the change again if it is still needed.",
+    ),
+    "sync.advice.unreadable": (
+        "服务器发来的这条记录有本机无法读取的取值,未保存到本机;其余记录已正常同步。请联系管理员修正服务器上的这条记录。",
+        "The server sent this record with a value this laptop cannot read; it was not stored here, and the rest "
+        "of the sync went on. Ask your admin to correct the record on the server.",
     ),
     "sync.advice.other": ("请联系管理员。", "Contact your admin."),
     "sync.entity.office": ("驻点", "Office"),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import orjson
 from sqlalchemy import text
 
-from zsfield.domain.company_match import CompanyIndex
+from zsfield.domain.company_match import CompanyIndex, stored_names
 from zsfield.store.db import Store
 
 
@@ -16,5 +15,5 @@ def company_index(store: Store) -> tuple[CompanyIndex, dict[str, str]]:
             text("SELECT id, name, aliases, credit_code FROM company WHERE deleted = 0")
         ).all()
     names = {r[0]: r[1] for r in rows}
-    index = CompanyIndex((r[0], [r[1], *(orjson.loads(r[2]) if r[2] else [])], r[3]) for r in rows)
+    index = CompanyIndex((r[0], stored_names(r[1], r[2]), r[3]) for r in rows)
     return index, names

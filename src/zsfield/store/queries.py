@@ -1370,10 +1370,10 @@ def companies_named_like(store: Store, term: str, *, limit: int = 6) -> list[Opt
 def company_names(store: Store) -> list[tuple[str, list[str], str | None]]:
     """(id, [legal name, *aliases], credit code) of every live company: the rows a
     :class:`~zsfield.domain.company_match.CompanyIndex` is built from (by a caller that paces the build)."""
-    import orjson
+    from zsfield.domain.company_match import stored_names
 
     with store.engine.connect() as conn:
         rows = conn.execute(
             text("SELECT id, name, aliases, credit_code FROM company WHERE deleted = 0")
         ).all()
-    return [(r[0], [r[1], *(orjson.loads(r[2]) if r[2] else [])], r[3]) for r in rows]
+    return [(r[0], stored_names(r[1], r[2]), r[3]) for r in rows]

@@ -35,7 +35,7 @@ import orjson
 from sqlalchemy import text
 
 from zsfield import protocol
-from zsfield.domain.codec import decode_field, encode_field
+from zsfield.domain.codec import decode_field, encode_field, field_names, readable_check
 from zsfield.domain.models import ENTITIES, TIMELINE_ENTITIES
 from zsfield.domain.types import UTCDateTime, new_id, utcnow
 from zsfield.store import indexes
@@ -45,6 +45,11 @@ from zsfield.store.writer import Writer, derive_project, entry_time
 _UTC = UTCDateTime()
 _NS = uuid.UUID("6d1f4a3e-6a53-4f7b-9b43-2f3c1d0b7a10")
 ALL_FIELDS = "*"
+UNREADABLE = "unreadable"
+"""Code of the laptop's own entry in the rejection list for a record the server sent that this laptop cannot
+read (a field it cannot decode: a value an older server let through, or a newer server's code): the record is
+not stored, the rest of the page is, and the entry names the record and the field (``op``: ``{"op": "pull",
+entity, entity_id, version, server_seq, field, reason}``). Never sent to the server."""
 
 # sync_state keys
 K_CLIENT_ID = "client_id"
@@ -397,6 +402,50 @@ class Applied:
     kept_local: int = 0
     moved_away: int = 0
     """Records dropped because they left this laptop's team (the page's exits and their local children)."""
+    unreadable: int = 0
+
+
+_CHECKS: dict[str, dict[str, Callable[[Any], bool]]] = {}
+
+
+def _unreadable_field(entity: str, data: dict[str, Any]) -> str | None:
+    """The first field of a server state this laptop cannot read back (:func:`~zsfield.domain.codec.
+    readable_check`: the codec's own rule), or None. Fields this laptop does not know are not stored, so not
+    judged."""
+    checks = _CHECKS.get(entity)
+    if checks is None:
+        checks = _CHECKS[entity] = {name: readable_check(entity, name) for name in field_names(entity)}
+    for name, value in data.items():
+        check = checks.get(name)
+        if check is not None and not check(value):
+            return name
+    return None
+
+
+def _list_unreadable(conn: Any, found: list[tuple[dict[str, Any], str]]) -> None:
+    """Keep the states that could not be stored in the rejection list (:data:`UNREADABLE`), once each."""
+    now = now_text()
+    rows = []
+    for state, name in found:
+        entity, record_id = state["entity"], state["id"]
+        reason = ""
+        try:
+            decode_field(entity, name, state["data"].get(name))
+        except Exception as exc:  # noqa: BLE001 - the reason, whatever it is
+            reason = str(exc)
+        op = {"op": "pull", "entity": entity, "entity_id": record_id, "version": state.get("version"),
+              "server_seq": state.get("server_seq"), "field": name, "reason": reason[:300]}  # fmt: skip
+        message = (
+            f"The server sent {entity} {record_id} (version {state.get('version')}) with a value this laptop "
+            f"cannot read ({reason[:300]}); it was not stored, the rest of the sync went on."
+        )
+        key = f"pulled:{entity}:{record_id}:{state.get('version')}:{state.get('server_seq')}"
+        rows.append((str(uuid.uuid5(_NS, key)), entity, record_id, orjson.dumps(op).decode(), message, now))
+    conn.exec_driver_sql(
+        "INSERT INTO rejection (id, client_seq, entity, entity_id, op, code, message, created_at, dismissed) "
+        f"VALUES (?, 0, ?, ?, ?, '{UNREADABLE}', ?, ?, 0) ON CONFLICT(id) DO NOTHING",
+        rows,
+    )
 
 
 def _apply_states(
@@ -410,13 +459,23 @@ def _apply_states(
     """Write server states (:class:`~zsfield.protocol.RecordState` dicts) into local records, pending fields
     kept. ``versions`` raises just the version of records whose reply carried no state (a plain new insert:
     the local copy is the server's). ``bulk``: a pull page with more to come (see :data:`BULK_ROWS`). A few
-    bulk statements per entity, whatever the number of records."""
+    bulk statements per entity, whatever the number of records. A state with a field this laptop cannot read
+    is not stored: it is listed (:data:`UNREADABLE`) and the others are stored."""
     conn = w.session.connection()
     stats = Applied()
     by_entity: dict[str, list[dict[str, Any]]] = {}
+    unreadable: list[tuple[dict[str, Any], str]] = []
     for state in states:
-        if state["entity"] in ENTITIES:
-            by_entity.setdefault(state["entity"], []).append(state)
+        entity = state["entity"]
+        if entity in ENTITIES:
+            bad = _unreadable_field(entity, state["data"])
+            if bad is not None:
+                unreadable.append((state, bad))
+                continue
+            by_entity.setdefault(entity, []).append(state)
+    if unreadable:
+        _list_unreadable(conn, unreadable)
+        stats.unreadable = len(unreadable)
     if bulk:
         _defer_indexes(conn, {entity: len(items) for entity, items in by_entity.items()})
     keys = itertools.chain(
