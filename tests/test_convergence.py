@@ -470,6 +470,29 @@ class ConvergenceMachine(RuleBasedStateMachine):
         result = _sync(lap, fault=edit, page_size=20, batch_ops=5)
         assert result.ok, f"{lap.name}: {result.error}"
 
+    # --- team move (issue 11.8) ---------------------------------------------------------------------------
+    # The supervisor moves a project to the other team. The old team's laptops drop it at their next pull
+    # (what they wrote before reaches the new team: checked by the final convergence, every table equal to
+    # what each laptop may see); ops still waiting about it are listed in moved_change, not on a record.
+
+    @rule(n=st.integers(0, 99))
+    def team_move(self, n: int) -> None:
+        from zsfield.store.actions import update_project
+
+        sup = self.laps[3]
+        pid = self._pick(self._projects(sup), n)
+        if pid is None:
+            return
+
+        def act(w: Any) -> None:
+            project = w.session.get(Project, pid)
+            other = self.teams[1] if project.owner_team_id == self.teams[0] else self.teams[0]
+            update_project(w, project, owner_team_id=other)
+
+        self._act(sup, act)
+
+    # --- end of team move ------------------------------------------------------------------------------
+
     @rule()
     def restart_server(self) -> None:
         self.server.restart()
@@ -717,8 +740,10 @@ class ConvergenceMachine(RuleBasedStateMachine):
                     text("SELECT entity, entity_id, op, fields FROM outbox ORDER BY client_seq")
                 ).all()
             expected: dict[tuple[str, str], dict[str, Any]] = {}
+            with lap.store.engine.connect() as conn:  # ops about a record that moved away (team move)
+                moved = {r[0] for r in conn.execute(text("SELECT entity_id FROM moved_change"))}
             for entity, entity_id, op, fields in ops:
-                if entity not in ENTITIES:
+                if entity not in ENTITIES or entity_id in moved:
                     continue
                 want = expected.setdefault((entity, entity_id), {})
                 if op == "delete":

@@ -6,7 +6,9 @@ DESIGN: sync protocol. In short:
   (``client_seq``); the server applies ``last_seq + 1`` onwards, replays the stored result of an op it has
   already seen, and refuses a gap (409, ``expected_seq``). A batch is applied in one transaction.
 * ``GET /v1/pull?since=N&limit=M`` → :class:`PullResponse`: changes in ``server_seq`` order, the next
-  ``cursor``, ``has_more`` and the server ``epoch`` (a new epoch: the server was restored; pull again from 0).
+  ``cursor``, ``has_more`` and the server ``epoch`` (a new epoch: the server was restored; pull again from 0);
+  ``exits`` name the records that left the reader's scope (a project moved to another team), in the same
+  ``server_seq`` order.
 * ``GET /v1/whoami`` → :class:`WhoAmI`; ``GET /v1/health`` → :class:`Health`;
   ``GET /v1/conflicts`` → :class:`ConflictList` (the server's conflict log, for supervisors and teams).
 * Every refusal is a 4xx with an :class:`ErrorBody` (``code`` + ``message``).
@@ -116,6 +118,19 @@ class PushRequest(_Wire):
     client_id: str = Field(pattern=UUID_PATTERN, description="this laptop's database (bound to one officer)")
     schema_version: int = Field(ge=1, le=10_000)
     ops: list[Op] = Field(max_length=MAX_BATCH_OPS, description="consecutive client_seq, in order")
+    pulled_to: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**53,
+        description="how far this laptop had pulled (its cursor, in the current epoch) when the batch's ops were "
+        "written: no op of the batch was written knowing a change above it. Absent: the laptop may know "
+        "everything",
+    )
+    """What the laptop knew when its ops were written: the pull cursor then (at most its cursor now). The
+    server judges by it whether an officer wrote about a record *before* learning that it left their team
+    (an :class:`Exit` with a higher ``server_seq``): a visit or follow-up is then accepted and credited to its
+    author, a field edit becomes a conflict for the new owners. At or above the exit, or absent, the write is
+    ``forbidden`` like any other team's record."""
 
 
 class RecordState(_Wire):
@@ -162,12 +177,28 @@ class PushResponse(_Wire):
     results: list[OpResult]
 
 
+class Exit(_Wire):
+    """A record that left the reader's scope at ``server_seq``: its team changed (a supervisor moved the project,
+    and with it its children; a lead or contact moved), so the reader may no longer see it. The laptop drops
+    it (keeping its unsent changes, which the server still judges: see :attr:`PushRequest.pulled_to`). A change
+    of the same record with a higher ``server_seq`` (it came back) supersedes it."""
+
+    entity: str
+    id: str
+    server_seq: int
+
+
 class PullResponse(_Wire):
     changes: list[RecordState]
     cursor: int = Field(description="pass as `since` for the next page")
     has_more: bool
     epoch: str = Field(description="changes when the server was restored: then pull again from 0")
     head: int = Field(description="the server's latest server_seq (for progress)")
+    exits: list[Exit] = Field(
+        default_factory=list,
+        description="records that left the reader's scope, in server_seq order, merged with `changes` into one "
+        "sequence: the page covers (since, cursor] of both (the key is left out when there are none)",
+    )
 
 
 class OfficerInfo(_Wire):
@@ -281,6 +312,16 @@ def _is_record(c: Any) -> bool:
     )
 
 
+def _is_exit(x: Any) -> bool:
+    return (
+        type(x) is dict
+        and len(x) == 3
+        and type(x.get("entity")) is str
+        and type(x.get("id")) is str
+        and type(x.get("server_seq")) is int
+    )
+
+
 def _is_result(r: Any) -> bool:
     if type(r) is not dict or not r.keys() >= _RESULT_REQUIRED or not r.keys() <= _RESULT_KEYS:
         return False
@@ -307,12 +348,13 @@ def _result_defaults(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_pull_reply(content: bytes | str) -> dict[str, Any]:
-    """A pull reply as a :class:`PullResponse`-shaped dict (``changes``: RecordState dicts). Raises
-    :class:`ValueError` (orjson) or :class:`pydantic.ValidationError` for a malformed one."""
+    """A pull reply as a :class:`PullResponse`-shaped dict (``changes``: RecordState dicts; ``exits``: Exit
+    dicts, ``[]`` when the reply has none). Raises :class:`ValueError` (orjson) or
+    :class:`pydantic.ValidationError` for a malformed one."""
     data = orjson.loads(content)
     if (
         type(data) is dict
-        and len(data) == 5
+        and (len(data) == 5 or (len(data) == 6 and type(data.get("exits")) is list))
         and type(data.get("changes")) is list
         and type(data.get("cursor")) is int
         and type(data.get("has_more")) is bool
@@ -320,7 +362,9 @@ def parse_pull_reply(content: bytes | str) -> dict[str, Any]:
         and type(data.get("head")) is int
         and all(_is_record(c) for c in data["changes"])
     ):
-        return data
+        exits = data.setdefault("exits", [])
+        if all(_is_exit(x) for x in exits):
+            return data
     return PullResponse.model_validate(data).model_dump()
 
 
@@ -366,6 +410,7 @@ __all__ = [
     "ConflictEntry",
     "ConflictList",
     "ErrorBody",
+    "Exit",
     "FieldConflict",
     "Health",
     "OfficerInfo",

@@ -118,6 +118,11 @@ class SyncResult:
     batches: int = 0
     pages: int = 0
     outbox_left: int = 0
+    moved_away: int = 0
+    """Records removed from this laptop because they moved to another team (a project and its children)."""
+    moved_changes: int = 0
+    """Changes still waiting to be sent that concern a record that moved to another team (listed on the sync
+    screen; they stay in the outbox and go to the new owners)."""
     epoch_reset: bool = False
     resent: int = 0
     """Acknowledged changes sent again because the restored server no longer had them."""
@@ -153,16 +158,20 @@ def summary_lines(result: SyncResult) -> list[str]:
         "pulled": result.pulled,
         "seconds": result.seconds,
     }
+    lines = []
     if result.ok:
-        lines = [t("sync.summary", **counts)]
+        lines.append(t("sync.summary", **counts))
         if result.needs_attention:
             lines.append(
                 t("sync.summary_attention", conflicts=result.conflicts, rejections=result.rejections)
             )
-        return lines
-    if result.pushed or result.pulled:
-        return [t("sync.summary_stopped", **counts)]
-    return []
+    elif result.pushed or result.pulled:
+        lines.append(t("sync.summary_stopped", **counts))
+    if result.moved_away:
+        lines.append(t("sync.moved_away", n=result.moved_away))
+    if result.moved_changes:
+        lines.append(t("sync.moved_changes", n=result.moved_changes))
+    return lines
 
 
 def notes(result: SyncResult) -> list[str]:
@@ -620,6 +629,9 @@ def _run(
         result.seconds = round(time.monotonic() - start, 3)
         result.finished_at = _now()
 
+        with contextlib.suppress(Exception):
+            result.moved_changes = sync_apply.moved_count(store)
+
         def render(left: int) -> str:
             result.outbox_left = left
             return orjson.dumps(result.to_dict()).decode()
@@ -769,7 +781,8 @@ def _push_batches(
         for op in batch:
             if op.client_seq in refused and not op.void:
                 op.make_void(refused[op.client_seq])
-        ahead.send(client.push_raw, sync_apply.push_body(client_id, batch))
+        claim = sync_apply.push_claim(store, batch)  # what the laptop knew when the batch was written
+        ahead.send(client.push_raw, sync_apply.push_body(client_id, batch, claim))
 
     batch = sync_apply.read_outbox(store, max_ops=max_ops, max_bytes=max_bytes)
     if not batch:
@@ -873,6 +886,7 @@ def _pull_all(
         ):
             with gc_held():
                 stored = sync_apply.apply_pull_page(store, page, full_repull=full)
+            result.moved_away += stored.moved_away
             result.rejections += stored.unreadable  # records it cannot read: listed, not stored
         # else: the stored cursor, epoch and re-pull flag already say what this empty page says
         epoch = page["epoch"]

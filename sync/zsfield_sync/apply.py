@@ -24,6 +24,16 @@ Rules (DESIGN: sync protocol):
   company index; offices, teams, officers and targets are for supervisors and admins (an officer may edit
   their own e-mail and phone). Supervisors and admins write everything. A refused op is rejected for good
   with a code and a message; the queue moves on.
+* Team moves: a record whose scope changes (a project moved to another team, its children with it; a lead or
+  contact moved) leaves an **exit** in the scope it left, numbered in the same transaction just below the
+  record's new ``server_seq``: the old team's pull names it. The one exception to "an officer writes only
+  their team's records" (:class:`HandedOver`, raised by :meth:`BatchApplier._authorise`): an officer of the
+  old team who wrote about the record before their laptop had pulled that exit
+  (:attr:`~zsfield.protocol.PushRequest.pulled_to` below the exit's number) hands their op to the new
+  owners — timeline entries (:data:`FORMER_TEAM_ENTRIES`) are added and credited to them, edits and deletes
+  become conflicts in the new owners' scope (nothing applied), a new record of another kind is refused.
+  After their laptop pulled the exit, their writes are ``forbidden`` like any other team's. A reply never
+  carries a record its officer cannot read.
 """
 
 from __future__ import annotations
@@ -49,7 +59,7 @@ from zsfield.domain.codec import (
     encode_field,
     field_names,
 )
-from zsfield.domain.models import APPEND_ONLY, ENTITIES, SHARED_ENTITIES, wire_fields
+from zsfield.domain.models import APPEND_ONLY, ENTITIES, SHARED_ENTITIES, TIMELINE_ENTITIES, wire_fields
 from zsfield.domain.types import DecimalText, EnumText, ISODate, UTCDateTime
 from zsfield.protocol import Op
 from zsfield_sync.auth import Actor
@@ -58,6 +68,7 @@ from zsfield_sync.storage import (
     conflicts,
     driver_sql,
     execute_many,
+    exits,
     get_epoch,
     get_restore,
     known_epochs,
@@ -84,6 +95,12 @@ CREATED = "*"
 """Key of ``field_versions`` for the record's creation: a field without its own entry last changed then."""
 SERVER_CLIENT = "server"
 """The client id recorded for changes made by the server's own CLI (officer add)."""
+FORMER_TEAM_ENTRIES = APPEND_ONLY | TIMELINE_ENTITIES
+"""What an officer of a record's former team may still add to it when they wrote it before they learned of
+the move: timeline entries, the record of their own work (visits, follow-ups, notes, stage events, plan
+items, receipts), credited to them. Their edits and deletes become conflicts for the new owners; a new record
+of another kind (a milestone, a service plan) is refused, listed on their laptop."""
+HANDED_OVER = "This record moved to another team before this change arrived; it was handed to the new owners"
 
 
 class Refused(Exception):
@@ -92,6 +109,16 @@ class Refused(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code, self.message = code, message
+
+
+class HandedOver(Refused):
+    """The op's record (for a new child: its parent) left the actor's team after the actor's laptop wrote the
+    op: it goes to the new owners (:meth:`BatchApplier._hand_over`) instead of being refused. Not handled, it
+    is the ``forbidden`` refusal it would otherwise be."""
+
+    def __init__(self, left: Rec, scope: str, parent_id: str | None, message: str) -> None:
+        super().__init__(protocol.REJECT_FORBIDDEN, message)
+        self.left, self.scope, self.parent_id = left, scope, parent_id
 
 
 def dumps(value: Any) -> str:
@@ -454,6 +481,11 @@ class BatchApplier:
     log_rows: list[tuple[Any, ...]] = field(default_factory=list)
     cascades: dict[str, str] = field(default_factory=dict)
     absent: set[tuple[str, str]] = field(default_factory=set)
+    pulled_to: int | None = None
+    """The push's :attr:`~zsfield.protocol.PushRequest.pulled_to`: how far the laptop had pulled when it wrote
+    the batch."""
+    exit_rows: dict[tuple[str, str, str], tuple[Any, ...]] = field(default_factory=dict)
+    exit_seqs: dict[tuple[str, str], int | None] = field(default_factory=dict)
     _epoch_info: tuple[str, list[str], dict[str, Any] | None] | None = None
 
     # --- records ------------------------------------------------------------------------------------------
@@ -534,6 +566,8 @@ class BatchApplier:
                     result = self._update(op, dict(op.fields), op.base_version)
                 else:
                     result = self._delete(op)
+        except HandedOver as exc:
+            result = self._hand_over(op, exc.left)
         except Refused as exc:
             result = op_result(op.client_seq, op.op_id, "rejected", code=exc.code, message=exc.message)
         named = {"officer": self.actor.id, "op": op.op, "entity": op.entity, "id": op.entity_id}
@@ -552,9 +586,33 @@ class BatchApplier:
             "conflicts": conflicts_,
             "code": None,
             "message": None,
-            "record": None if fresh else rec.state(),
+            "record": None if fresh or not readable(self.actor, rec.scope) else rec.state(),
             "replayed": False,
         }
+
+    def _hand_over(self, op: Op, rec: Rec) -> Result:
+        """An update, delete or repeated insert of ``rec`` by its former team, written before they learned it
+        moved (:class:`HandedOver`): nothing applied; every field the op sets to another value (a delete: the
+        whole record) becomes a conflict in the new owners' scope; a timeline entry already there is the
+        union's, once."""
+        found: list[dict[str, Any]] = []
+        if op.op == "delete":
+            if not rec.deleted:
+                found.append(self._conflict(op, rec, "*", None, None, former=True))
+        elif not (op.op == "insert" and op.entity in APPEND_ONLY):
+            fields = {k: v for k, v in op.fields.items() if k not in NOT_EDITABLE and k != "deleted"}
+            values = normalise(op.entity, fields)
+            if rec.deleted:
+                found.append(self._conflict(op, rec, "*", fields, None, former=True))
+            else:
+                found += [
+                    self._conflict(op, rec, name, value, rec.data.get(name), op.base_version, former=True)
+                    for name, value in values.items()
+                    if rec.data.get(name) != value
+                ]
+        result = self._result(op, rec, found, False)
+        result["message"] = HANDED_OVER
+        return result
 
     def _insert(self, op: Op) -> Result:
         entity = op.entity
@@ -589,7 +647,17 @@ class BatchApplier:
         if entity == "project":
             data.update(derive_project(data))
         deleted = bool(data.pop("deleted", False))
-        scope, parent_id = self._authorise(entity, "insert", None, data, data)
+        handed = False
+        try:
+            scope, parent_id = self._authorise(entity, "insert", None, data, data)
+        except HandedOver as exc:  # a new child of a record that left the actor's team before they knew
+            if entity not in FORMER_TEAM_ENTRIES:
+                raise Refused(
+                    protocol.REJECT_FORBIDDEN,
+                    "This record's project or lead moved to another team before this change arrived: its new "
+                    f"owners take timeline entries from its former team, not a new {entity}",
+                ) from None
+            scope, parent_id, handed = exc.scope, exc.parent_id, True
         team_field = TEAM_FIELD.get(entity)
         filled = bool(team_field and scope and parent_id is None and not data.get(team_field))
         if filled:
@@ -598,7 +666,10 @@ class BatchApplier:
         self._touch(rec)
         self.cache[(entity, op.entity_id)] = rec
         # the reply carries the record when the server filled in its team: the laptop stores it as it is
-        return self._result(op, rec, [], applied=True, fresh=not filled)
+        result = self._result(op, rec, [], applied=True, fresh=not filled)
+        if handed:
+            result["message"] = HANDED_OVER
+        return result
 
     def _update(self, op: Op, fields: dict[str, Any], base_version: int) -> Result:
         entity = op.entity
@@ -647,8 +718,10 @@ class BatchApplier:
             # where it goes: as authorised, unless a field that places it became a conflict (it stays then)
             held = any(c["field"] in placing for c in found)
             scope, parent_id = self._scope_for(entity, rec.data, rec) if held else target
-            if scope != rec.scope and entity in ("project", "lead"):
-                self.cascades[rec.id] = scope
+            if scope != rec.scope:
+                self._left(rec.scope, rec.entity, rec.id)
+                if entity in ("project", "lead"):
+                    self.cascades[rec.id] = scope
             rec.scope, rec.parent_id = scope, parent_id
             self._touch(rec)
         return self._result(op, rec, found, applied=bool(applied))
@@ -759,14 +832,24 @@ class BatchApplier:
         return base is None or at[0] > base
 
     def _conflict(
-        self, op: Op, rec: Rec, name: str, mine: Any, theirs: Any, base_version: int | None = None
+        self,
+        op: Op,
+        rec: Rec,
+        name: str,
+        mine: Any,
+        theirs: Any,
+        base_version: int | None = None,
+        *,
+        former: bool = False,
     ) -> dict[str, Any]:
-        """A :class:`~zsfield.protocol.FieldConflict` (as a dict), also kept for the server's conflict log."""
+        """A :class:`~zsfield.protocol.FieldConflict` (as a dict), also kept for the server's conflict log (in
+        the record's scope: its team sees it). ``former``: the author's team no longer owns the record, so
+        the value it holds now stays in the log, for the new owners, and is not returned."""
         conflict = {
             "conflict_id": str(uuid.uuid4()),
             "field": name,
             "mine": mine,
-            "theirs": theirs,
+            "theirs": None if former else theirs,
             "base_version": op.base_version if base_version is None else base_version,
             "server_version": rec.version,
         }
@@ -849,7 +932,11 @@ class BatchApplier:
         The record as it stands on the server is judged first, from the actor's identity (the token's role
         and team) and the record's scope on the server — never from a field of the op. Then the place the op
         puts it: an officer or leader writes only into their own team, and a change of team (a move of a
-        project, lead or contact, or a child moved under another team's parent) is a supervisor's op."""
+        project, lead or contact, or a child moved under another team's parent) is a supervisor's op.
+
+        One exception, where "another team's record" would be refused: the record (for a new child, its
+        parent) left the actor's team after the actor's laptop wrote the op (:meth:`_left_unknown`): raises
+        :class:`HandedOver`, and the op goes to the new owners."""
         actor = self.actor
         if not actor.is_supervisor:
             if entity == "officer":
@@ -871,6 +958,7 @@ class BatchApplier:
                         "only a supervisor can remove a company from the zone's index",
                     )
             elif rec is not None and rec.scope != actor.team_id:
+                self._left_unknown(rec, rec.scope, rec.parent_id)
                 raise Refused(protocol.REJECT_FORBIDDEN, "this record belongs to another team")
         if data is None:
             assert rec is not None
@@ -891,8 +979,39 @@ class BatchApplier:
                     f"moving a {entity} to another team is a supervisor's op (ask a supervisor)",
                 )
             if scope != actor.team_id:
+                if rec is None and parent_id is not None:  # a new child: its parent may have left
+                    entity_of = {data.get(key): e for key, e in reversed(PARENT_FIELDS)}
+                    parent = self.load(entity_of[parent_id], parent_id)
+                    self._left_unknown(parent, scope, parent_id)
                 raise Refused(protocol.REJECT_FORBIDDEN, "an officer can only write their own team's records")
         return scope, parent_id
+
+    def _left_unknown(self, rec: Rec | None, scope: str, parent_id: str | None) -> None:
+        """Raise :class:`HandedOver` when ``rec`` left the actor's team (an exit in the team's scope) at a
+        ``server_seq`` above the push's ``pulled_to``: the laptop wrote the batch before it had pulled that
+        exit. No ``pulled_to``, or one at or above the exit: nothing (the laptop knew)."""
+        team = self.actor.team_id
+        if rec is None or self.pulled_to is None or not team:
+            return
+        key = (rec.entity, rec.id)
+        if key not in self.exit_seqs:
+            row = self.tx.conn.execute(
+                select(exits.c.server_seq).where(
+                    exits.c.scope == team, exits.c.entity == rec.entity, exits.c.id == rec.id
+                )
+            ).first()
+            self.exit_seqs[key] = None if row is None else int(row[0])
+        left_at = self.exit_seqs[key]
+        if left_at is not None and self.pulled_to < left_at:
+            raise HandedOver(rec, scope, parent_id, HANDED_OVER)
+
+    def _left(self, scope: str, entity: str, record_id: str) -> None:
+        """Record that the record left ``scope`` (its readers' pull names it), numbered now: below the
+        record's new ``server_seq``, so a reader that sees both keeps the record. '' (no team) has no readers."""
+        if scope:
+            self.exit_rows[(scope, entity, record_id)] = (
+                scope, entity, record_id, self.tx.next_seq(), self.now
+            )  # fmt: skip
 
     # --- the end of the batch -----------------------------------------------------------------------------
 
@@ -927,16 +1046,27 @@ class BatchApplier:
             )  # fmt: skip
         for parent_id, scope in self.cascades.items():
             children = conn.execute(
-                select(records.c.entity, records.c.id).where(
+                select(records.c.entity, records.c.id, records.c.scope).where(
                     records.c.parent_id == parent_id, records.c.scope != scope
                 )
             ).all()
             for child in children:
+                self._left(child.scope, child.entity, child.id)
                 conn.execute(
                     update(records)
                     .where(records.c.entity == child.entity, records.c.id == child.id)
                     .values(scope=scope, server_seq=self.tx.next_seq())
                 )
+        if self.exit_rows:  # one row per record and scope left: the latest exit
+            rows = list(self.exit_rows.values())
+            execute_many(
+                conn, "DELETE FROM exits WHERE scope = ? AND entity = ? AND id = ?", [r[:3] for r in rows]
+            )
+            execute_many(
+                conn,
+                "INSERT INTO exits (scope, entity, id, server_seq, created_at) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
         if self.conflict_rows:
             conn.execute(conflicts.insert(), self.conflict_rows)
         if self.log_rows:

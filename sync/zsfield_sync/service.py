@@ -125,7 +125,7 @@ def push_reply(engine: Engine, actor: Actor, req: PushRequest) -> dict[str, Any]
                     )
                 )
             }
-        applier = BatchApplier(tx, actor, req.client_id, now=now)
+        applier = BatchApplier(tx, actor, req.client_id, now=now, pulled_to=req.pulled_to)
         applier.prefetch(req.ops)  # the records of new ops and of replayed ones (their reply carries them)
         results: list[dict[str, Any]] = []
         replayed: list[dict[str, Any]] = []
@@ -231,19 +231,24 @@ def _invalid_json(body: bytes, error: str) -> ValidationError:
 
 
 _PULL_COLUMNS = "entity, id, version, deleted, data, server_seq"
+_EXIT_COLUMNS = "entity, id, 0 AS version, FALSE AS deleted, NULL AS data, server_seq"
+"""An exit as a pull row: ``data`` NULL tells it from a record (whose data is never NULL)."""
 
 
 def _pull_rows(conn: Any, actor: Actor, since: int, n: int) -> list[Any]:
-    """The first ``n`` readable records after ``since`` in ``server_seq`` order, in one statement (one
-    snapshot). Index-backed: a supervisor walks ``ix_records_server_seq``; an officer one range of
-    ``ix_records_scope_seq`` per scope it reads (shared, own team), each already in order and cut at ``n``."""
+    """The first ``n`` readable changes after ``since`` in ``server_seq`` order — records, and for an officer
+    the exits of the scopes it reads (records that left them: ``data`` NULL) — in one statement (one
+    snapshot). Index-backed: a supervisor walks ``ix_records_server_seq`` (nothing ever leaves its scope); an
+    officer one range of ``ix_records_scope_seq`` and one of ``ix_exits_scope_seq`` per scope it reads
+    (shared, own team), each already in order and cut at ``n``."""
     if actor.is_supervisor:
         sql = f"SELECT {_PULL_COLUMNS} FROM records WHERE server_seq > :since ORDER BY server_seq LIMIT :n"
         return conn.execute(text(sql), {"since": since, "n": n}).all()
     scopes = list(dict.fromkeys(["*", actor.team_id or "*"]))
     parts = [
-        f"SELECT * FROM (SELECT {_PULL_COLUMNS} FROM records WHERE scope = :s{i} AND server_seq > :since "
-        f"ORDER BY server_seq LIMIT :n) AS p{i}"
+        f"SELECT * FROM (SELECT {columns} FROM {table} WHERE scope = :s{i} AND server_seq > :since "
+        f"ORDER BY server_seq LIMIT :n) AS {table[0]}{i}"
+        for table, columns in (("records", _PULL_COLUMNS), ("exits", _EXIT_COLUMNS))
         for i in range(len(scopes))
     ]
     sql = " UNION ALL ".join(parts) + " ORDER BY server_seq LIMIT :n"
@@ -262,13 +267,21 @@ def pull_page(engine: Engine, actor: Actor, since: int, limit: int) -> dict[str,
         epoch = get_epoch(conn)
         head = get_head(conn)
     changes: list[dict[str, Any]] = []
+    left: list[dict[str, Any]] = []
     size = 0
+    cursor = since
     has_more = len(rows) > limit
     for entity, record_id, version, deleted, data, server_seq in rows[:limit]:
-        if changes and size + len(data) > protocol.MAX_PULL_BYTES:
+        if data is None:  # an exit
+            left.append({"entity": entity, "id": record_id, "server_seq": server_seq})
+            size += 80
+            cursor = server_seq
+            continue
+        if (changes or left) and size + len(data) > protocol.MAX_PULL_BYTES:
             has_more = True
             break
         size += len(data) + 120
+        cursor = server_seq
         changes.append(
             {
                 "entity": entity,
@@ -279,14 +292,16 @@ def pull_page(engine: Engine, actor: Actor, since: int, limit: int) -> dict[str,
                 "data": orjson.Fragment(data),
             }
         )
-    cursor = changes[-1]["server_seq"] if changes else since
-    return {
+    page = {
         "changes": changes,
         "cursor": cursor,
         "has_more": has_more,
         "epoch": epoch,
         "head": max(head, cursor),
     }
+    if left:  # the key only when there are exits: the usual page is as before
+        page["exits"] = left
+    return page
 
 
 def pull(engine: Engine, actor: Actor, since: int, limit: int) -> PullResponse:

@@ -152,8 +152,22 @@ conflicts = Table(
     Index("ix_conflicts_entity_id", "entity_id"),
 )
 
+exits = Table(
+    "exits",
+    metadata,
+    Column("scope", String(36), primary_key=True, comment="the scope the record left ('*' or a team id)"),
+    Column("entity", String(32), primary_key=True),
+    Column("id", String(36), primary_key=True),
+    Column("server_seq", BigInteger, nullable=False, comment="when it left: below the record's new number"),
+    Column("created_at", String(32), nullable=False),
+    Index("ix_exits_scope_seq", "scope", "server_seq"),
+    Index("ix_exits_server_seq", "server_seq", unique=True),
+)
+"""Records that left a scope (a project moved to another team, and its children): the pull of that scope's
+readers names them, in ``server_seq`` order with the records. One row per record and scope left (the latest)."""
+
 SEQ_COUNTER = "server_seq"
-DATA_TABLES = (meta, counter, records, offices, teams, accounts, clients, op_log, conflicts)
+DATA_TABLES = (meta, counter, records, offices, teams, accounts, clients, op_log, conflicts, exits)
 """Every table of the server (for backup and restore), parents first."""
 
 
@@ -526,6 +540,7 @@ __all__ = [
     "dump_tables",
     "driver_sql",
     "execute_many",
+    "exits",
     "get_epoch",
     "get_head",
     "get_restore",

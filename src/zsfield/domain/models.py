@@ -498,6 +498,21 @@ class Rejection(SQLModel, table=True):
     dismissed: bool = Field(default=False)
 
 
+class MovedChange(SQLModel, table=True):
+    """An unsent change (an outbox op) about a record that moved to another team and left this laptop: the op
+    stays in the outbox and is sent; the officer sees the list (migration 0005)."""
+
+    __tablename__ = "moved_change"
+    op_id: str = Field(primary_key=True, max_length=36, description="the outbox op")
+    entity: str = Field(max_length=32)
+    entity_id: str = Field(max_length=36)
+    label: str = Field(default="", description="the project (or lead, contact) it concerns, by name")
+    pulled_to: int = Field(
+        default=0, description="the cursor before the pull that removed it: the op's knowledge"
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 # --- registry --------------------------------------------------------------------------------------------
 
 RECORD_TYPES: tuple[type[Record], ...] = (

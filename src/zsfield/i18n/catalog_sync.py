@@ -125,6 +125,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The server was restored from a backup: everything was received again; your unsent changes were kept.",
     ),
     "sync.outbox_left": ("仍有 {n} 项修改待上传。", "{n} changes are still waiting to be sent."),
+    "sync.moved_away": (
+        "{n} 条记录已移交其他团队,已从本机移除。",
+        "{n} records moved to another team and were removed from this laptop.",
+    ),
+    "sync.moved_changes": (
+        "有 {n} 项未上传的修改涉及已移交其他团队的项目:它们保留在待上传队列中,上传后交给新负责团队"
+        "(见同步页面的“待上传”)。",
+        "{n} changes not yet sent concern a project that moved to another team: they stay in the outbox and "
+        "go to its new owners when sent (see the Outbox tab of the sync screen).",
+    ),
+    "sync.moved_tag": ("已移交其他团队", "moved to another team"),
     # --- login / logout
     "sync.token_prompt": ("令牌(输入不显示):", "Token (not shown): "),
     "sync.login_ok": (

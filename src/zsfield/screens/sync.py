@@ -64,10 +64,11 @@ def _load_lists(store: Any) -> dict[str, Any]:
     from sqlalchemy import text
 
     from zsfield.domain.models import ENTITIES
-    from zsfield.store.sync_apply import open_conflicts, open_rejections, sync_state
+    from zsfield.store.sync_apply import moved_changes, open_conflicts, open_rejections, sync_state
 
     conflicts = open_conflicts(store, limit=500)
     rejections = open_rejections(store, limit=500)
+    moved = moved_changes(store, limit=500)
     with store.engine.connect() as conn:
         outbox = [
             dict(r)
@@ -78,7 +79,10 @@ def _load_lists(store: Any) -> dict[str, Any]:
             ).mappings()
         ]
         pending = int(conn.execute(text("SELECT count(*) FROM outbox")).scalar() or 0)
-        titles: dict[tuple[str, str], str] = {}
+        # a change about a record that moved to another team: the record left this laptop, its name is kept
+        titles: dict[tuple[str, str], str] = {
+            (m["entity"], m["entity_id"]): m["label"] or m["entity_id"][:8] for m in moved
+        }
         for row in [*conflicts, *rejections, *outbox]:
             entity, rid = row["entity"], row["entity_id"]
             column = _TITLE_FIELDS.get(entity)
@@ -92,6 +96,8 @@ def _load_lists(store: Any) -> dict[str, Any]:
         "rejections": rejections,
         "outbox": outbox,
         "pending": pending,
+        "moved": len(moved),
+        "moved_keys": {(m["entity"], m["entity_id"]) for m in moved},
         "titles": titles,
         "state": sync_state(store),
     }
@@ -265,7 +271,10 @@ class SyncScreen(ZsScreen):
         return local_time(moment, me.tz if me else "Asia/Shanghai")
 
     def _title(self, entity: str, rid: str) -> str:
-        return f"{_entity_label(entity)} {_short(self._data['titles'].get((entity, rid), rid[:8]), 24)}"
+        title = f"{_entity_label(entity)} {_short(self._data['titles'].get((entity, rid), rid[:8]), 24)}"
+        if (entity, rid) in self._data.get("moved_keys", ()):
+            return f"{title} ({t('sync.moved_tag')})"
+        return title
 
     def _show(self, data: dict[str, Any]) -> None:
         self._data = data

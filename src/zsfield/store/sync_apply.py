@@ -10,6 +10,10 @@ Every function here is **one local transaction** (DESIGN: sync protocol):
 * A pulled (or acknowledged) value never overwrites a field that still has an op waiting in the outbox: the
   local edit is in flight, and the server decides when it arrives. Such a record also keeps its older
   ``version``, so later edits stay based on what the officer really saw.
+* A page's ``exits`` (records that left this laptop's team: a supervisor moved the project) drop the record
+  and its local children from the store (:func:`_drop_moved`); the ops still waiting about them stay in the
+  outbox and are listed (``moved_change``, with the cursor before that page: what the laptop knew when they
+  were written, sent as the push's ``pulled_to``).
 
 Sequence numbers: every op gets its wire number (``outbox.wire_seq``, sent as ``client_seq``) once, when it is
 written (:func:`zsfield.store.writer.append_ops`), from the counter ``sync_state.wire_seq`` that never goes
@@ -489,9 +493,13 @@ def read_outbox(
     return batch
 
 
-def push_body(client_id: str, batch: Sequence[PendingOp]) -> bytes:
-    """The JSON body of ``POST /v1/push`` (a :class:`~zsfield.protocol.PushRequest`) for ``batch``."""
-    head = orjson.dumps({"client_id": client_id, "schema_version": protocol.SCHEMA_VERSION})
+def push_body(client_id: str, batch: Sequence[PendingOp], pulled_to: int | None = None) -> bytes:
+    """The JSON body of ``POST /v1/push`` (a :class:`~zsfield.protocol.PushRequest`) for ``batch``;
+    ``pulled_to``: see :func:`push_claim`."""
+    envelope: dict[str, Any] = {"client_id": client_id, "schema_version": protocol.SCHEMA_VERSION}
+    if pulled_to is not None:
+        envelope["pulled_to"] = pulled_to
+    head = orjson.dumps(envelope)
     return head[:-1] + b',"ops":[' + b",".join(op.wire_json for op in batch) + b"]}"
 
 
@@ -546,6 +554,8 @@ class Applied:
     updated: int = 0
     skipped: int = 0
     kept_local: int = 0
+    moved_away: int = 0
+    """Records dropped because they left this laptop's team (the page's exits and their local children)."""
     unreadable: int = 0
 
 
@@ -645,14 +655,16 @@ def _apply_states(
         for state in items:
             record_id = state["id"]
             if record_id not in local:  # new here: the insert takes the columns it knows from this row
-                new_rows.append(
-                    {
-                        **state["data"],
-                        "id": record_id,
-                        "deleted": state["deleted"],
-                        "version": state["version"],
-                    }
-                )
+                new_row = {
+                    **state["data"],
+                    "id": record_id,
+                    "deleted": state["deleted"],
+                    "version": state["version"],
+                }
+                if pending.get((entity, record_id)):  # it left this laptop and came back, edits still waiting
+                    new_row.update(_waiting_values(conn, entity, record_id, columns))
+                    stats.kept_local += 1
+                new_rows.append(new_row)
                 local[record_id] = state["version"]
                 continue
             data = state["data"]
@@ -700,6 +712,40 @@ def _apply_states(
         table = ENTITIES[entity].__tablename__  # type: ignore[attr-defined]
         conn.exec_driver_sql(f"UPDATE {table} SET version = ? WHERE id = ? AND version < ?", params)
     return stats
+
+
+def _waiting_values(conn: Any, entity: str, record_id: str, columns: frozenset[str]) -> dict[str, Any]:
+    """What the ops still in the outbox say of a record (its pulled copy must not overwrite them), with the
+    oldest base they were written on as its version (what the officer really saw)."""
+    values: dict[str, Any] = {}
+    bases: list[int] = []
+    for op, fields, base in conn.exec_driver_sql(
+        "SELECT op, fields, base_version FROM outbox WHERE entity = ? AND entity_id = ? ORDER BY client_seq",
+        (entity, record_id),
+    ).all():
+        if op == "delete":
+            values["deleted"] = True
+        elif op in ("insert", "update"):
+            wire = orjson.loads(fields) if isinstance(fields, str | bytes) else (fields or {})
+            values.update((k, v) for k, v in wire.items() if k in columns)
+        else:
+            continue
+        bases.append(int(base))
+    if bases:
+        values["version"] = min(bases)
+    return values
+
+
+def _back_in_scope(conn: Any, changes: Sequence[dict[str, Any]]) -> None:
+    """Records of this page listed as moved away came back (moved to this laptop's team again): their
+    changes are no longer about a record that left (one read when the list is empty, as it mostly is)."""
+    if not changes or conn.exec_driver_sql("SELECT 1 FROM moved_change LIMIT 1").first() is None:
+        return
+    ids = sorted({c["id"] for c in changes})
+    for chunk in _chunks(ids, _MAX_PARAMS):
+        conn.exec_driver_sql(
+            f"DELETE FROM moved_change WHERE entity_id IN ({_marks(len(chunk))})", tuple(chunk)
+        )
 
 
 def _derive_projects(conn: Any, table: str, changes: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
@@ -764,6 +810,7 @@ def apply_push_reply(
         conn = w.session.connection()
         set_state(conn, "last_push_at", now)  # first statement writes: the transaction holds the lock
         epoch = _get(conn, K_EPOCH) or ""
+        moved = _moved_ops(conn, sent)
         states: dict[tuple[str, str], dict[str, Any]] = {}
         versions: dict[tuple[str, str], int] = {}
         rejections: list[tuple[Any, ...]] = []
@@ -789,16 +836,18 @@ def apply_push_reply(
                 continue
             if status == "applied" and not r["conflicts"]:
                 summary.applied += 1
+            handed = op.op_id in moved  # its record left this laptop: the new owners decide
             for c in r["conflicts"]:
-                summary.conflicts += 1
-                summary.conflict_ids.append(c["conflict_id"])
+                if not handed:
+                    summary.conflicts += 1
+                    summary.conflict_ids.append(c["conflict_id"])
                 found.append(
                     (c["conflict_id"], op.entity, op.entity_id, c["field"], orjson.dumps(c["mine"]).decode(),
                      orjson.dumps(c["theirs"]).decode(), c["base_version"], c["server_version"], op.client_seq,
-                     r["server_seq"], now)
+                     r["server_seq"], now, int(handed), MOVED if handed else None, now if handed else None)
                 )  # fmt: skip
-            if op.op not in ("insert", "update", "delete"):
-                continue
+            if op.op not in ("insert", "update", "delete") or handed:
+                continue  # a record that left this laptop: no reply brings it back
             key = (op.entity, op.entity_id)
             if r["record"] is not None:
                 states[key] = r["record"]
@@ -817,8 +866,8 @@ def apply_push_reply(
         if found:
             conn.exec_driver_sql(
                 "INSERT INTO conflict (id, entity, entity_id, field, mine, theirs, base_version, server_version, "
-                "client_seq, server_seq, created_at, resolved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) "
-                "ON CONFLICT(id) DO NOTHING",
+                "client_seq, server_seq, created_at, resolved, resolution, resolved_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
                 found,
             )
         conn.exec_driver_sql(
@@ -828,9 +877,31 @@ def apply_push_reply(
             conn.exec_driver_sql(
                 f"INSERT OR REPLACE INTO sent_op ({_JOURNAL_COLUMNS}) VALUES ({_marks(14)})", kept
             )
+        if moved:
+            _delete_ids(conn, "moved_change", "op_id", sorted(moved))
         summary.left = int(conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar() or 0)
         _apply_states(w, list(states.values()), force=True, versions=versions)
     return summary
+
+
+def _moved_ops(conn: Any, sent: Sequence[PendingOp]) -> set[str]:
+    """The op ids of ``sent`` listed in ``moved_change`` (one read when the list is empty, as it mostly is)."""
+    if conn.exec_driver_sql("SELECT 1 FROM moved_change LIMIT 1").first() is None:
+        return set()
+    out: set[str] = set()
+    for chunk in _chunks([op.op_id for op in sent], _MAX_PARAMS):
+        out.update(
+            r[0]
+            for r in conn.exec_driver_sql(
+                f"SELECT op_id FROM moved_change WHERE op_id IN ({_marks(len(chunk))})", tuple(chunk)
+            ).all()
+        )
+    return out
+
+
+def _delete_ids(conn: Any, table: str, column: str, ids: Sequence[str]) -> None:
+    for chunk in _chunks(ids, _MAX_PARAMS):
+        conn.exec_driver_sql(f"DELETE FROM {table} WHERE {column} IN ({_marks(len(chunk))})", tuple(chunk))
 
 
 # --- pull pages ---------------------------------------------------------------------------------------------
@@ -854,15 +925,141 @@ def apply_pull_page(
             return Applied()
     with store.write(None, outbox=False) as w:
         conn = w.session.connection()
+        before = int(_get(conn, K_CURSOR) or 0)
         set_state(conn, K_CURSOR, str(data["cursor"]))  # a write first: the transaction holds the lock
         stats = _apply_states(
             w, data["changes"], force=full_repull, bulk=data["has_more"], server_base=full_repull
         )
+        _back_in_scope(conn, data["changes"])
+        if data.get("exits"):
+            stats.moved_away = _drop_moved(conn, data["exits"], data["changes"], before)
         set_state(conn, K_EPOCH, data["epoch"])
         if not data["has_more"]:
             set_state(conn, K_FULL_REPULL, "0")
             indexes.restore(conn)  # the pull is at its end: build what it put aside
     return stats
+
+
+# --- records that left this laptop's team ------------------------------------------------------------------
+
+MOVED = "moved"
+"""The resolution of a local conflict about a record that moved to another team: its new owners decide it
+(the server's conflict log holds it in their scope)."""
+_LABEL_FIELDS = {"project": "name", "lead": "title", "contact": "name"}
+
+
+def _children(entity: str) -> tuple[bool, bool]:
+    """(has project_id, has lead_id) of an entity that takes its scope from a project or lead."""
+    columns = _columns(entity)
+    if entity in ("project", "lead"):
+        return False, False
+    return "project_id" in columns, "lead_id" in columns
+
+
+def _drop_moved(
+    conn: Any, exits: Sequence[dict[str, Any]], changes: Sequence[dict[str, Any]], before: int
+) -> int:
+    """Drop the records a page's ``exits`` name — unless a later change of the page brought one back — and the
+    local children of dropped projects and leads (the server's rule: a child follows ``project_id``, else
+    ``lead_id``; a contact with its own ``team_id`` stays), which includes children never sent. The outbox
+    keeps every op about them, listed in ``moved_change`` with ``before`` (the cursor before this page);
+    open local conflicts about them are closed as :data:`MOVED`. Returns the records dropped."""
+    latest = {(c["entity"], c["id"]): c["server_seq"] for c in changes}
+    gone: dict[str, set[str]] = {}
+    for x in exits:
+        if x["entity"] in ENTITIES and latest.get((x["entity"], x["id"]), -1) < x["server_seq"]:
+            gone.setdefault(x["entity"], set()).add(x["id"])
+    labels: dict[tuple[str, str], str] = {}
+    for entity, field_ in _LABEL_FIELDS.items():
+        ids = sorted(gone.get(entity, ()))
+        for chunk in _chunks(ids, _MAX_PARAMS):
+            rows = conn.exec_driver_sql(
+                f"SELECT id, {field_} FROM {entity} WHERE id IN ({_marks(len(chunk))})", tuple(chunk)
+            ).all()
+            labels.update(((entity, rid), label or "") for rid, label in rows)
+    projects, leads = sorted(gone.get("project", ())), sorted(gone.get("lead", ()))
+    for entity, cls in ENTITIES.items():
+        by_project, by_lead = _children(entity)
+        table = cls.__tablename__  # type: ignore[attr-defined]
+        own_team = " AND (team_id IS NULL OR team_id = '')" if "team_id" in _columns(entity) else ""
+        queries: list[tuple[str, str, list[str], str]] = []
+        if by_project and projects:
+            queries.append(("project_id", "project", projects, ""))
+        if by_lead and leads:
+            no_project = " AND (project_id IS NULL OR project_id = '')" if by_project else ""
+            queries.append(("lead_id", "lead", leads, no_project))
+        for column, parent_entity, parent_ids, extra in queries:
+            for chunk in _chunks(parent_ids, _MAX_PARAMS):
+                for rid, parent in conn.exec_driver_sql(
+                    f"SELECT id, {column} FROM {table} WHERE {column} IN ({_marks(len(chunk))}){own_team}{extra}",
+                    tuple(chunk),
+                ).all():
+                    gone.setdefault(entity, set()).add(rid)
+                    labels.setdefault((entity, rid), labels.get((parent_entity, parent), ""))
+    dropped = 0
+    ids = sorted({rid for rids in gone.values() for rid in rids})
+    moved: list[tuple[Any, ...]] = []
+    now = now_text()
+    for chunk in _chunks(ids, _MAX_PARAMS):
+        for op_id, entity, entity_id in conn.exec_driver_sql(
+            f"SELECT op_id, entity, entity_id FROM outbox WHERE entity_id IN ({_marks(len(chunk))})",
+            tuple(chunk),
+        ).all():
+            if entity_id in gone.get(entity, ()):
+                moved.append((op_id, entity, entity_id, labels.get((entity, entity_id), ""), before, now))
+        conn.exec_driver_sql(
+            f"UPDATE conflict SET resolved = 1, resolution = ?, resolved_at = ? WHERE resolved = 0 "
+            f"AND entity_id IN ({_marks(len(chunk))})",
+            (MOVED, now, *chunk),
+        )
+    if moved:
+        conn.exec_driver_sql(
+            "INSERT INTO moved_change (op_id, entity, entity_id, label, pulled_to, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(op_id) DO NOTHING",
+            moved,
+        )
+    for entity, rids in gone.items():
+        table = ENTITIES[entity].__tablename__  # type: ignore[attr-defined]
+        for chunk in _chunks(sorted(rids), _MAX_PARAMS):
+            dropped += conn.exec_driver_sql(
+                f"DELETE FROM {table} WHERE id IN ({_marks(len(chunk))})", tuple(chunk)
+            ).rowcount
+    return dropped
+
+
+def moved_changes(store: Store, limit: int = 500) -> list[dict[str, Any]]:
+    """The unsent changes about records that moved to another team (still in the outbox, to be sent)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT m.op_id, m.entity, m.entity_id, m.label, m.pulled_to, m.created_at, o.op "
+                "FROM moved_change m JOIN outbox o ON o.op_id = m.op_id ORDER BY o.client_seq LIMIT :n"
+            ),
+            {"n": limit},
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def moved_count(store: Store) -> int:
+    """How many unsent changes concern a record that moved to another team."""
+    return int(store.scalar("SELECT count(*) FROM moved_change m JOIN outbox o ON o.op_id = m.op_id") or 0)
+
+
+def push_claim(store: Store, batch: Sequence[PendingOp]) -> int:
+    """The push's ``pulled_to`` for ``batch``: the cursor now, or less when an op of the batch was written
+    before a pull that removed its record (its ``moved_change`` entry says how far the laptop had pulled)."""
+    with store.engine.connect() as conn:
+        cursor = int(_get(conn, K_CURSOR) or 0)
+        if conn.exec_driver_sql("SELECT 1 FROM moved_change LIMIT 1").first() is None:
+            return cursor
+        ids = [op.op_id for op in batch]
+        claims = [
+            conn.exec_driver_sql(
+                f"SELECT min(pulled_to) FROM moved_change WHERE op_id IN ({_marks(len(chunk))})", tuple(chunk)
+            ).scalar()
+            for chunk in _chunks(ids, _MAX_PARAMS)
+        ]
+    return min([cursor, *(int(c) for c in claims if c is not None)])
 
 
 BULK_ROWS = 1000
