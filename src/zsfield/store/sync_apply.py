@@ -925,8 +925,11 @@ def apply_pull_page(
             return Applied()
     with store.write(None, outbox=False) as w:
         conn = w.session.connection()
+        # a write first, so the transaction holds the write lock before it reads (a read first would make it a
+        # reader whose upgrade fails at once, SQLITE_BUSY, when another process wrote meanwhile)
+        set_state(conn, "last_pull_at", now_text())
         before = int(_get(conn, K_CURSOR) or 0)
-        set_state(conn, K_CURSOR, str(data["cursor"]))  # a write first: the transaction holds the lock
+        set_state(conn, K_CURSOR, str(data["cursor"]))
         stats = _apply_states(
             w, data["changes"], force=full_repull, bulk=data["has_more"], server_base=full_repull
         )

@@ -39,11 +39,12 @@ def upgrade() -> None:
     conn.exec_driver_sql("UPDATE outbox SET wire_seq = client_seq + ?", (offset,))
     top = conn.exec_driver_sql("SELECT max(wire_seq) FROM outbox").scalar()
     counter = max(offset, int(top or 0))
-    conn.exec_driver_sql(
-        "INSERT INTO sync_state (key, value) VALUES ('wire_seq', ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (str(counter),),
-    )
+    if counter:  # a laptop that never numbered an op has no counter yet (append_ops starts it at 1)
+        conn.exec_driver_sql(
+            "INSERT INTO sync_state (key, value) VALUES ('wire_seq', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (str(counter),),
+        )
     conn.exec_driver_sql("DELETE FROM sync_state WHERE key = 'seq_offset'")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.alter_column("wire_seq", existing_type=sa.Integer(), nullable=False)
