@@ -446,3 +446,30 @@ def test_a_restored_laptop_backup_sends_nothing_twice(zone: Zone, tmp_path: Path
     result = a1.sync()
     assert result.ok and result.conflicts == 0
     assert zone.server.record("project", pid)["data"]["park_area"] == "三区"  # type: ignore[index]
+
+
+def test_a_server_restored_during_the_pull_gets_what_it_lost_in_the_same_sync(zone: Zone) -> None:
+    """The server is restored while the laptop is pulling (after its push went through): the pull starts
+    over, the acknowledged ops the restore lost go back into the outbox and are sent again in that sync."""
+    from zsfield_sync.storage import dump_tables, restore_tables
+
+    a1 = zone.laptop("A1")
+    pid = make_project(a1, "中微半导体")
+    synced(a1)
+    backup = dump_tables(zone.server.engine)
+    lost = visit(a1, pid, "备份之后的拜访")
+    edit_project(a1, pid, park_area="张江")
+    restored: list[bool] = []
+
+    def restore_once(stage: str) -> None:
+        if stage == "pull:page" and not restored:
+            restore_tables(zone.server.engine, backup)
+            restored.append(True)
+
+    result = a1.sync(fault=restore_once, page_size=1)
+    assert result.ok, result.error
+    assert restored and result.epoch_reset and result.resent > 0 and a1.outbox() == 0
+    assert zone.server.record("visit", lost) is not None
+    assert zone.server.record("project", pid)["data"]["park_area"] == "张江"  # type: ignore[index]
+    assert project_row(a1, pid)["park_area"] == "张江"
+    assert [op for op, n in _server_ops(zone).items() if n > 1] == []
