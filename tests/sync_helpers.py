@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
+from zsfield import protocol
 from zsfield.config import Settings, load_settings
 from zsfield.store import Store
 from zsfield.sync_client import SyncOptions, SyncResult, login, run_sync
@@ -408,3 +409,37 @@ def visit(lap: Laptop, project_id: str, summary: str, next_on: date | None = Non
     with lap.store.write(lap.officer_id) as w:
         v, _ = log_visit(w, project_id=project_id, summary=summary, next_on=next_on)
         return v.id
+
+
+def wire_op(
+    seq: int,
+    entity: str,
+    entity_id: str,
+    fields: dict[str, Any],
+    kind: str = "insert",
+    base: int = 0,
+    op_id: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """An op as a crafted client sends it (any values: the server is the one to judge them)."""
+    return {
+        "client_seq": seq,
+        "op_id": op_id or str(uuid.uuid4()),
+        "entity": entity,
+        "entity_id": entity_id,
+        "op": kind,
+        "fields": fields,
+        "base_version": base,
+        "schema_version": protocol.SCHEMA_VERSION,
+        **extra,
+    }
+
+
+def raw_push(c: httpx.Client, ops: list[dict[str, Any]], client_id: str | None = None) -> httpx.Response:
+    """POST ``ops`` as one push, from ``client_id`` (a fresh one by default), with ``c``'s token."""
+    body = {
+        "client_id": client_id or str(uuid.uuid4()),
+        "schema_version": protocol.SCHEMA_VERSION,
+        "ops": ops,
+    }
+    return c.post("/v1/push", json=body)

@@ -19,6 +19,8 @@ import httpx
 import pytest
 
 from sync_helpers import ThreadedServer, backends, running_server
+from sync_helpers import raw_push as _push
+from sync_helpers import wire_op as _op
 from zsfield import protocol
 
 ROLES = ("officer_a", "officer_b", "leader_a", "supervisor", "admin", "revoked", "anonymous")
@@ -38,30 +40,6 @@ class World:
 def _client(server: ThreadedServer, token: str | None) -> httpx.Client:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.Client(base_url=server.url, headers=headers, timeout=60)
-
-
-def _op(
-    seq: int, entity: str, entity_id: str, fields: dict[str, Any], kind: str = "insert", base: int = 0
-) -> dict:
-    return {
-        "client_seq": seq,
-        "op_id": str(uuid.uuid4()),
-        "entity": entity,
-        "entity_id": entity_id,
-        "op": kind,
-        "fields": fields,
-        "base_version": base,
-        "schema_version": protocol.SCHEMA_VERSION,
-    }
-
-
-def _push(c: httpx.Client, ops: list[dict[str, Any]], client_id: str | None = None) -> httpx.Response:
-    body = {
-        "client_id": client_id or str(uuid.uuid4()),
-        "schema_version": protocol.SCHEMA_VERSION,
-        "ops": ops,
-    }
-    return c.post("/v1/push", json=body)
 
 
 @pytest.fixture(scope="module", params=backends())

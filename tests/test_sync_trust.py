@@ -18,6 +18,8 @@ import orjson
 import pytest
 
 from sync_helpers import ThreadedServer, backends, running_server
+from sync_helpers import raw_push as push
+from sync_helpers import wire_op as op
 from zsfield import protocol
 
 
@@ -31,38 +33,6 @@ class Zone:
         return httpx.Client(
             base_url=self.server.url, headers={"Authorization": f"Bearer {self.tokens[role]}"}, timeout=60
         )
-
-
-def op(
-    seq: int,
-    entity: str,
-    entity_id: str,
-    fields: dict[str, Any],
-    kind: str = "insert",
-    base: int = 0,
-    op_id: str | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    return {
-        "client_seq": seq,
-        "op_id": op_id or str(uuid.uuid4()),
-        "entity": entity,
-        "entity_id": entity_id,
-        "op": kind,
-        "fields": fields,
-        "base_version": base,
-        "schema_version": protocol.SCHEMA_VERSION,
-        **extra,
-    }
-
-
-def push(c: httpx.Client, ops: list[dict[str, Any]], client_id: str | None = None) -> httpx.Response:
-    body = {
-        "client_id": client_id or str(uuid.uuid4()),
-        "schema_version": protocol.SCHEMA_VERSION,
-        "ops": ops,
-    }
-    return c.post("/v1/push", json=body)
 
 
 def one(r: httpx.Response) -> dict[str, Any]:
