@@ -60,7 +60,16 @@ from hypothesis.stateful import (
 from sqlalchemy import select, text
 from sqlmodel import select as select_records
 
-from sync_helpers import PG_ENV, Laptop, SimulatedCrash, ThreadedServer, Zone, make_database
+from sync_helpers import (
+    PG_ENV,
+    Laptop,
+    SimulatedCrash,
+    ThreadedServer,
+    Zone,
+    make_database,
+    raw_push,
+    wire_op,
+)
 from zsfield.domain.codec import encode_field, encode_record
 from zsfield.domain.enums import STAGES, Stage
 from zsfield.domain.models import ENTITIES, FollowUp, Lead, Project
@@ -532,29 +541,15 @@ class ConvergenceMachine(RuleBasedStateMachine):
     _ADVERSARY_SHAPES = ([1, {}, None], {"a": "b"}, "宁德时代", [["嵌套"]], [True], [None])
 
     def _adversary_push(self, who: int, ops: list[dict[str, Any]], client_id: str | None = None) -> Any:
-        import uuid
-
         import httpx
 
-        from zsfield import protocol
-
-        body = {
-            "client_id": client_id or str(uuid.uuid4()),
-            "schema_version": protocol.SCHEMA_VERSION,
-            "ops": ops,
-        }
         headers = {"Authorization": f"Bearer {self.laps[who].token}"}
         with httpx.Client(base_url=self.server.url, headers=headers, timeout=60) as c:
-            return c.post("/v1/push", json=body)
+            return raw_push(c, ops, client_id)
 
     @staticmethod
     def _crafted(seq: int, entity: str, entity_id: str, fields: dict[str, Any], kind: str, base: int) -> Any:
-        import uuid
-
-        from zsfield import protocol
-
-        return {"client_seq": seq, "op_id": str(uuid.uuid4()), "entity": entity, "entity_id": entity_id,
-                "op": kind, "fields": fields, "base_version": base, "schema_version": protocol.SCHEMA_VERSION}  # fmt: skip
+        return wire_op(seq, entity, entity_id, fields, kind, base)
 
     def _server_projects(self, team: str) -> list[dict[str, Any]]:
         return sorted(
