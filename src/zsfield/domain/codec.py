@@ -216,34 +216,24 @@ def readable_check(entity: str, field: str) -> Callable[[Any], bool]:
     anything else goes through :func:`decode_field` itself, so the answer is always that of the reference."""
     slow = _reference(entity, field)
     col_type = _columns(entity)[field]
-    if isinstance(col_type, UTCDateTime):
+    if isinstance(col_type, UTCDateTime | ISODate):
+        # the column's own text form (26 characters for a timestamp, 10 for a date) is read by fromisoformat
+        parse, length = (
+            (datetime.fromisoformat, 26) if isinstance(col_type, UTCDateTime) else (date.fromisoformat, 10)
+        )
 
-        def check_time(value: Any) -> bool:
+        def check_iso(value: Any) -> bool:
             if value is None:
                 return True
-            if type(value) is str and len(value) == 26:
+            if type(value) is str and len(value) == length:
                 try:
-                    datetime.fromisoformat(value)
+                    parse(value)
                     return True
                 except ValueError:
                     return False
             return slow(value)
 
-        return check_time
-    if isinstance(col_type, ISODate):
-
-        def check_date(value: Any) -> bool:
-            if value is None:
-                return True
-            if type(value) is str and len(value) == 10:
-                try:
-                    date.fromisoformat(value)
-                    return True
-                except ValueError:
-                    return False
-            return slow(value)
-
-        return check_date
+        return check_iso
     if isinstance(col_type, DecimalText):
         canonical = _CANONICAL_DECIMAL.fullmatch
         return lambda value: value is None or (type(value) is str and bool(canonical(value))) or slow(value)
