@@ -228,7 +228,7 @@ def run(
     report: dict[str, Any] = {}
     try:
         with server_database(db, tmp) as (url, backend):
-            from zsfield_sync.service import add_officer
+            from zsfield_sync.admin import add_officer
             from zsfield_sync.storage import open_storage
 
             engine = open_storage(url)

@@ -265,7 +265,7 @@ def run(
     pg_url: str | None = None,
 ) -> dict[str, Any]:
     """Run the load test on ``backend`` and return its figures (see the module docstring)."""
-    from zsfield_sync.service import add_officer
+    from zsfield_sync.admin import add_officer
     from zsfield_sync.storage import clients as clients_table
     from zsfield_sync.storage import op_log, open_storage, read_tx, records
 

@@ -138,7 +138,7 @@ class ThreadedServer:
     def start(self) -> ThreadedServer:
         import uvicorn
 
-        from zsfield_sync.app import create_app
+        from zsfield_sync.api import create_app
 
         config = uvicorn.Config(
             create_app(self.engine),
@@ -166,13 +166,13 @@ class ThreadedServer:
     def add_officer(
         self, name: str, *, team: str | None = "一组", office: str = "上海", role: str = "officer"
     ) -> str:
-        from zsfield_sync.service import add_officer
+        from zsfield_sync.admin import add_officer
 
         _, token = add_officer(self.engine, name, office=office, team=team, role=role)
         return token
 
     def revoke(self, name: str) -> None:
-        from zsfield_sync.service import revoke_officer
+        from zsfield_sync.admin import revoke_officer
 
         revoke_officer(self.engine, name)
 

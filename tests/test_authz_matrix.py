@@ -350,7 +350,7 @@ def test_a_revoked_token_stops_at_once(world: World) -> None:
             _refused_401(c.get(path), "revoked")
         assert not [x for x in server.records("company") if x["data"]["name"] == "吊销后"]
         # a new token (rotate) works at once, and the old one stays dead
-        from zsfield_sync.service import rotate_token
+        from zsfield_sync.admin import rotate_token
 
         _, fresh = rotate_token(server.engine, "即将吊销")
         _refused_401(c.get("/v1/whoami"), "anonymous")

@@ -658,7 +658,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
     def scopes_follow_the_servers_facts(self) -> None:
         """No team record is ever in the shared scope: a project or lead is in the team its field names, a
         child in its parent's scope."""
-        from zsfield_sync.apply import SHARED_READ
+        from zsfield_sync.push_apply import SHARED_READ
 
         records = {(r["entity"], r["id"]): r for r in self.server.records()}
         for (entity, _), r in records.items():

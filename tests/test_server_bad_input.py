@@ -14,7 +14,7 @@ import pytest
 
 from sync_helpers import ThreadedServer, Zone, backends, make_project, running_server, zone_fixture
 from zsfield import protocol
-from zsfield_sync.validate import ERR_INVALID_OP
+from zsfield_sync.push_checks import ERR_INVALID_OP
 
 
 @pytest.fixture(params=backends())

@@ -170,7 +170,7 @@ def assert_accounts_kept(zone: Zone, tokens: dict[str, str]) -> None:
     offices = {r["id"]: r["name"] for r in s1.rows("office")}
     assert teams[officers["C1"]["team_id"]] == "三组" and offices[officers["C1"]["office_id"]] == "北京"
     # and the server's own records agree with its accounts
-    from zsfield_sync.service import list_officers
+    from zsfield_sync.admin import list_officers
 
     accounts = {r["name"]: r for r in list_officers(zone.server.engine)}
     for name, row in officers.items():

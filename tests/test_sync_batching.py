@@ -121,15 +121,15 @@ def test_a_push_at_the_size_limit_is_accepted(zone: Zone) -> None:
 def test_the_client_keeps_to_the_limits_the_server_advertises(
     zone: Zone, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from zsfield_sync import service
+    from zsfield_sync import admin
 
-    whoami = service.whoami
+    whoami = admin.whoami
 
     def small(engine: Any, actor: Any) -> protocol.WhoAmI:
         who = whoami(engine, actor)
         return who.model_copy(update={"limits": protocol.Limits(max_batch_ops=7, max_pull_limit=5)})
 
-    monkeypatch.setattr(service, "whoami", small)
+    monkeypatch.setattr(admin, "whoami", small)
     a1, a2 = zone.laptop("A1"), zone.laptop("A2")
     _companies(a1.store, 20)
     pushed = a1.sync()
@@ -338,7 +338,7 @@ def test_the_pull_query_walks_an_index_never_the_whole_table(tmp_path: Path, sup
     from sqlalchemy import text
 
     from zsfield_sync.auth import Actor
-    from zsfield_sync.service import _pull_rows
+    from zsfield_sync.pull import _pull_rows
     from zsfield_sync.storage import open_storage
 
     engine = open_storage(f"sqlite:///{tmp_path / 'server.db'}")
@@ -374,7 +374,7 @@ _SAMPLES: list[Any] = [
 
 
 def test_the_compiled_field_normalisers_agree_with_decode_then_encode() -> None:
-    from zsfield_sync.apply import Refused, _normaliser, _slow_normalise
+    from zsfield_sync.push_values import Refused, _normaliser, _slow_normalise
 
     def outcome(fn: Any, value: Any) -> Any:
         try:
@@ -402,7 +402,7 @@ def test_the_compiled_field_normalisers_agree_with_decode_then_encode() -> None:
 )
 @settings(max_examples=300, deadline=None)
 def test_the_plain_amount_shortcut_agrees_with_the_money_rules(text: str) -> None:
-    from zsfield_sync.validate import _amount_problem, check_amount
+    from zsfield_sync.push_checks import _amount_problem, check_amount
 
     assert check_amount(text) == _amount_problem(text)
 
@@ -412,7 +412,7 @@ def test_the_plain_amount_shortcut_agrees_with_the_money_rules(text: str) -> Non
 def test_the_naive_timestamp_shortcut_agrees_with_the_column_round_trip(
     when: Any, zone_suffix: str, spec: str
 ) -> None:
-    from zsfield_sync.validate import _instant, _round_trip
+    from zsfield_sync.push_checks import _instant, _round_trip
 
     text = when.isoformat(timespec=spec) + zone_suffix
     try:

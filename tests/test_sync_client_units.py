@@ -27,7 +27,7 @@ def test_no_textual_or_rich_in_the_sync_layers() -> None:
     code = (
         "import sys\n"
         "import zsfield.protocol, zsfield.sync_client, zsfield.store.sync_apply, zsfield.sync.credentials\n"
-        "import zsfield.commands.sync, zsfield_sync.app, zsfield_sync.cli, zsfield_sync.service\n"
+        "import zsfield.commands.sync, zsfield_sync.api, zsfield_sync.cli, zsfield_sync.admin\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
         "assert not bad, bad\n"
     )

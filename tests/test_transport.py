@@ -174,7 +174,7 @@ class TLSServer(ThreadedServer):
 
         import uvicorn
 
-        from zsfield_sync.app import create_app
+        from zsfield_sync.api import create_app
 
         config = uvicorn.Config(
             create_app(self.engine),

@@ -154,7 +154,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from zsfield_sync.app import create_app, log_config, serving
+    from zsfield_sync.api import create_app, log_config, serving
     from zsfield_sync.storage import describe_url, resolve_db_url
 
     url = resolve_db_url(getattr(args, "sub_db", None) or args.db)
@@ -174,7 +174,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         engine.dispose()
         os.environ["ZSFIELD_SERVER_DB"] = url
         uvicorn.run(
-            "zsfield_sync.app:app_from_env",
+            "zsfield_sync.api:app_from_env",
             factory=True,
             host=args.host,
             port=args.port,
@@ -228,13 +228,13 @@ def cmd_accounts_export(args: argparse.Namespace) -> int:
 
 
 def _officer_names(engine: Any) -> list[str]:
-    from zsfield_sync.service import list_officers
+    from zsfield_sync.admin import list_officers
 
     return [r["name"] for r in list_officers(engine)]
 
 
 def cmd_officer_add(args: argparse.Namespace) -> int:
-    from zsfield_sync.service import add_officer
+    from zsfield_sync.admin import add_officer
 
     engine = _engine(args)
     info, token = add_officer(engine, args.name, office=args.office, team=args.team, role=args.role)
@@ -250,7 +250,7 @@ def cmd_officer_add(args: argparse.Namespace) -> int:
 
 
 def cmd_officer_list(args: argparse.Namespace) -> int:
-    from zsfield_sync.service import list_officers
+    from zsfield_sync.admin import list_officers
 
     rows = list_officers(_engine(args))
     if args.json:
@@ -265,7 +265,7 @@ def cmd_officer_list(args: argparse.Namespace) -> int:
 
 
 def cmd_officer_revoke(args: argparse.Namespace) -> int:
-    from zsfield_sync.service import revoke_officer
+    from zsfield_sync.admin import revoke_officer
 
     engine = _engine(args)
     info = revoke_officer(engine, args.name)
@@ -275,7 +275,7 @@ def cmd_officer_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_officer_rotate(args: argparse.Namespace) -> int:
-    from zsfield_sync.service import rotate_token
+    from zsfield_sync.admin import rotate_token
 
     engine = _engine(args)
     info, token = rotate_token(engine, args.name)
@@ -289,7 +289,7 @@ def cmd_officer_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_conflicts(args: argparse.Namespace) -> int:
-    from zsfield_sync.service import list_conflicts
+    from zsfield_sync.admin import list_conflicts
 
     entries = list_conflicts(_engine(args), None, open_only=not args.all)
     if args.json:
@@ -550,7 +550,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from zsfield_sync.service import AdminError
+    from zsfield_sync.admin import AdminError
 
     try:
         return int(args.func(args) or 0)

@@ -23,8 +23,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zsfield import __version__, protocol
 from zsfield.protocol import ConflictList, ErrorBody, Health, PullResponse, PushRequest, PushResponse, WhoAmI
-from zsfield_sync import service, validate
+from zsfield_sync import admin, push_checks
 from zsfield_sync.auth import Actor, ApiError, authenticate
+from zsfield_sync.pull import pull_json
+from zsfield_sync.push import check_schema, parse_push, push_json
 from zsfield_sync.storage import get_epoch, is_storage_full, read_tx
 
 log = logging.getLogger("zsfield_sync")
@@ -121,7 +123,7 @@ async def push_request(request: Request) -> PushRequest:
     """The push body, parsed by orjson and validated once for the whole batch (FastAPI's own body handling
     costs several times more for thousands of ops); a malformed one is the usual 422."""
     try:
-        return service.parse_push(await request.body())
+        return parse_push(await request.body())
     except ValidationError as exc:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e.get("loc", ()))} for e in exc.errors(include_url=False)]
@@ -228,7 +230,7 @@ def create_app(engine: Engine) -> FastAPI:
         "/v1/whoami", response_model=WhoAmI, responses=_ERRORS, tags=["sync"], summary="The token's officer"
     )
     def whoami(actor: Officer) -> WhoAmI:
-        return service.whoami(engine, actor)
+        return admin.whoami(engine, actor)
 
     @app.post(
         "/v1/push",
@@ -240,11 +242,11 @@ def create_app(engine: Engine) -> FastAPI:
         openapi_extra=_PUSH_BODY,
     )
     def push(actor: Officer, req: Annotated[PushRequest, Depends(push_request)]) -> Response:
-        service.check_schema(req.schema_version)
+        check_schema(req.schema_version)
         for op in req.ops:
-            service.check_schema(op.schema_version)
-        validate.check_push(engine, req)  # the domain's rules, before anything is applied
-        return Response(service.push_json(engine, actor, req), media_type="application/json")
+            check_schema(op.schema_version)
+        push_checks.check_push(engine, req)  # the domain's rules, before anything is applied
+        return Response(push_json(engine, actor, req), media_type="application/json")
 
     @app.get(
         "/v1/pull",
@@ -260,7 +262,7 @@ def create_app(engine: Engine) -> FastAPI:
         ] = 0,
         limit: Annotated[int, Query(ge=1, le=protocol.MAX_PULL_LIMIT)] = protocol.DEFAULT_PULL_LIMIT,
     ) -> Response:
-        return Response(service.pull_json(engine, actor, since, limit), media_type="application/json")
+        return Response(pull_json(engine, actor, since, limit), media_type="application/json")
 
     @app.get(
         "/v1/conflicts",
@@ -274,7 +276,7 @@ def create_app(engine: Engine) -> FastAPI:
         open_only: Annotated[bool, Query(description="only conflicts nobody has decided yet")] = True,
         limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     ) -> ConflictList:
-        return ConflictList(conflicts=service.list_conflicts(engine, actor, open_only=open_only, limit=limit))
+        return ConflictList(conflicts=admin.list_conflicts(engine, actor, open_only=open_only, limit=limit))
 
     _with_push_schema(app)
     return app

@@ -36,7 +36,7 @@ nothing of the batch is applied. What is checked (see ``sync/README.md``, "Valid
 
 Replayed ops (``client_seq`` at or below the client's ``last_seq``) are left alone: the server answers them
 from its op log. Shape errors (unknown entity or field, a wrong JSON type outside money, an unknown enum code
-in a new record, a missing required field) stay per-op rejections of :mod:`zsfield_sync.apply`, and
+in a new record, a missing required field) stay per-op rejections of :mod:`zsfield_sync.push_apply`, and
 authorisation is per op too.
 """
 

@@ -38,31 +38,31 @@ Rules (DESIGN: sync protocol):
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
-from functools import cache
 from typing import Any
 
-import orjson
-from sqlalchemy import JSON, select, update
+from sqlalchemy import select, update
 
 from zsfield import protocol
 from zsfield.domain.codec import (
-    WireError,
-    _columns,
-    column_python_type,
-    decode_field,
-    encode_field,
     field_names,
 )
-from zsfield.domain.models import APPEND_ONLY, ENTITIES, SHARED_ENTITIES, TIMELINE_ENTITIES, wire_fields
-from zsfield.domain.types import DecimalText, EnumText, ISODate, UTCDateTime
+from zsfield.domain.models import APPEND_ONLY, ENTITIES, SHARED_ENTITIES, TIMELINE_ENTITIES
 from zsfield.protocol import Op
 from zsfield_sync.auth import Actor
+from zsfield_sync.push_values import Refused, derive_project, normalise
+from zsfield_sync.record import (
+    _REC_COLUMNS,
+    CREATED,
+    Rec,
+    _fresh_rec,
+    _must_have,
+    _rec_from_tuple,
+    dumps,
+    entity_columns,
+    rec_from_row,
+)
 from zsfield_sync.storage import (
     WriteTx,
     conflicts,
@@ -91,24 +91,12 @@ TEAM_FIELD = {"project": "owner_team_id", "lead": "team_id", "contact": "team_id
 PARENT_FIELDS = (("project_id", "project"), ("lead_id", "lead"))
 NOT_EDITABLE = frozenset({"id", "created_at", "created_by", "updated_at"})
 OFFICER_SELF_EDITABLE = frozenset({"name_en", "email", "phone"})
-CREATED = "*"
-"""Key of ``field_versions`` for the record's creation: a field without its own entry last changed then."""
-SERVER_CLIENT = "server"
-"""The client id recorded for changes made by the server's own CLI (officer add)."""
 FORMER_TEAM_ENTRIES = APPEND_ONLY | TIMELINE_ENTITIES
 """What an officer of a record's former team may still add to it when they wrote it before they learned of
 the move: timeline entries, the record of their own work (visits, follow-ups, notes, stage events, plan
 items, receipts), credited to them. Their edits and deletes become conflicts for the new owners; a new record
 of another kind (a milestone, a service plan) is refused, listed on their laptop."""
 HANDED_OVER = "This record moved to another team before this change arrived; it was handed to the new owners"
-
-
-class Refused(Exception):
-    """An op refused for good: becomes a ``rejected`` result."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 class HandedOver(Refused):
@@ -119,10 +107,6 @@ class HandedOver(Refused):
     def __init__(self, left: Rec, scope: str, parent_id: str | None, message: str) -> None:
         super().__init__(protocol.REJECT_FORBIDDEN, message)
         self.left, self.scope, self.parent_id = left, scope, parent_id
-
-
-def dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
 
 
 Result = dict[str, Any]
@@ -159,7 +143,7 @@ def op_result(
 
 NAMED = "named"
 """Key of the op log's entry holding what the op named: ``{"officer", "op", "entity", "id"}`` (a replay must
-name the same, see :func:`zsfield_sync.service.push_reply`); never part of a result on the wire."""
+name the same, see :func:`zsfield_sync.push.push_reply`); never part of a result on the wire."""
 
 
 def log_text(result: Result, named: dict[str, str] | None = None) -> str:
@@ -184,285 +168,6 @@ def log_text(result: Result, named: dict[str, str] | None = None) -> str:
     if named is not None:
         log[NAMED] = named
     return dumps(log)
-
-
-class Rec:
-    """A record of the generic store, as the batch sees and changes it. ``data`` and ``fv`` (the JSON columns)
-    are decoded on first use: most records a batch loads are parents, read only for their scope."""
-
-    __slots__ = (
-        "entity", "id", "version", "scope", "parent_id", "deleted", "server_seq", "created_by", "updated_at",
-        "new", "dirty", "_data", "_fv", "_data_text", "_fv_text",
-    )  # fmt: skip
-
-    def __init__(
-        self,
-        *,
-        entity: str,
-        id: str,  # noqa: A002 - the record's id, as the column is named
-        version: int,
-        scope: str,
-        parent_id: str | None,
-        deleted: bool,
-        data: dict[str, Any] | None = None,
-        fv: dict[str, list[Any]] | None = None,
-        server_seq: int,
-        created_by: str | None,
-        updated_at: str,
-        new: bool = False,
-        dirty: bool = False,
-        data_text: str | None = None,
-        fv_text: str | None = None,
-    ) -> None:
-        self.entity, self.id, self.version, self.scope = entity, id, version, scope
-        self.parent_id, self.deleted, self.server_seq = parent_id, deleted, server_seq
-        self.created_by, self.updated_at, self.new, self.dirty = created_by, updated_at, new, dirty
-        self._data, self._fv = data, fv
-        self._data_text, self._fv_text = data_text, fv_text
-
-    @property
-    def data(self) -> dict[str, Any]:
-        if self._data is None:
-            self._data = orjson.loads(self._data_text) if self._data_text else {}
-        return self._data
-
-    @property
-    def fv(self) -> dict[str, list[Any]]:
-        if self._fv is None:
-            self._fv = orjson.loads(self._fv_text) if self._fv_text else {}
-        return self._fv
-
-    def changed_at(self, name: str) -> list[Any] | None:
-        """[version, client] of the last change of field ``name`` (its creation when never changed since)."""
-        return self.fv.get(name) or self.fv.get(CREATED)
-
-    def state(self) -> dict[str, Any]:
-        """The record as a :class:`~zsfield.protocol.RecordState` dict (a snapshot: later ops of the batch
-        replace values in ``data``, never change them in place)."""
-        return {
-            "entity": self.entity,
-            "id": self.id,
-            "version": self.version,
-            "deleted": self.deleted,
-            "server_seq": self.server_seq,
-            "data": dict(self.data),
-        }
-
-    def row(self) -> dict[str, Any]:
-        return {
-            "entity": self.entity,
-            "id": self.id,
-            "version": self.version,
-            "scope": self.scope,
-            "parent_id": self.parent_id,
-            "deleted": self.deleted,
-            "data": dumps(self.data),
-            "field_versions": dumps(self.fv),
-            "server_seq": self.server_seq,
-            "created_by": self.created_by,
-            "updated_at": self.updated_at,
-        }
-
-
-_REC_COLUMNS = (
-    "entity, id, version, scope, parent_id, deleted, data, field_versions, server_seq, created_by, updated_at"
-)
-
-
-def _rec_from_tuple(row: Any) -> Rec:
-    """A :class:`Rec` from a row of :data:`_REC_COLUMNS` (thousands per batch: no keyword call)."""
-    rec = Rec.__new__(Rec)
-    (rec.entity, rec.id, rec.version, rec.scope, rec.parent_id, deleted, rec._data_text, rec._fv_text,
-     rec.server_seq, rec.created_by, rec.updated_at) = row  # fmt: skip
-    rec.deleted = bool(deleted)
-    rec.new = rec.dirty = False
-    rec._data = rec._fv = None
-    return rec
-
-
-def _fresh_rec(
-    entity: str,
-    record_id: str,
-    scope: str,
-    parent_id: str | None,
-    deleted: bool,
-    data: dict[str, Any],
-    client: str,
-) -> Rec:
-    """A :class:`Rec` created by an insert of ``client`` at version 1 (thousands per batch: no keyword call;
-    :meth:`BatchApplier._touch` gives it its number and time)."""
-    rec = Rec.__new__(Rec)
-    rec.entity, rec.id, rec.version, rec.scope, rec.parent_id = entity, record_id, 1, scope, parent_id
-    rec.deleted, rec.server_seq, rec.created_by, rec.updated_at = deleted, 0, data.get("created_by"), ""
-    rec._data, rec._fv, rec._data_text, rec._fv_text = data, {CREATED: [1, client]}, None, None
-    rec.new, rec.dirty = True, False
-    return rec
-
-
-def rec_from_row(row: Any) -> Rec:
-    return Rec(
-        entity=row.entity,
-        id=row.id,
-        version=row.version,
-        scope=row.scope,
-        parent_id=row.parent_id,
-        deleted=bool(row.deleted),
-        data_text=row.data,
-        fv_text=row.field_versions,
-        server_seq=row.server_seq,
-        created_by=row.created_by,
-        updated_at=row.updated_at,
-    )
-
-
-# --- field values ------------------------------------------------------------------------------------------
-
-
-@cache
-def entity_columns(entity: str) -> tuple[dict[str, Any], frozenset[str], frozenset[str]]:
-    """(wire defaults, required fields, non-nullable fields) of an entity, ``id`` left out."""
-    cls = ENTITIES[entity]
-    table = cls.__table__  # type: ignore[attr-defined]
-    defaults: dict[str, Any] = {}
-    required: set[str] = set()
-    not_null: set[str] = set()
-    for name in wire_fields(cls):
-        if name == "id":
-            continue
-        info = cls.model_fields[name]
-        if info.is_required():
-            required.add(name)
-            defaults[name] = None
-        elif name in ("created_at", "updated_at"):
-            defaults[name] = None
-        else:
-            value = info.default_factory() if info.default_factory is not None else info.default  # type: ignore[call-arg]
-            defaults[name] = None if value is None else encode_field(entity, name, value)
-        if not table.c[name].nullable:
-            not_null.add(name)
-    return defaults, frozenset(required), frozenset(not_null)
-
-
-@cache
-def _must_have(entity: str) -> tuple[frozenset[str], tuple[str, ...]]:
-    """(fields a new record cannot lack: required or not nullable; those of them whose default is None — the
-    only ones that can be None when the op leaves them out)."""
-    defaults, required, not_null = entity_columns(entity)
-    must = required | not_null
-    return must, tuple(sorted(n for n in must if defaults.get(n) is None))
-
-
-def _slow_normalise(entity: str, name: str, value: Any) -> Any:
-    """The reference rule: decode the wire value against its column, encode it back (or :class:`Refused`)."""
-    try:
-        return encode_field(entity, name, decode_field(entity, name, value))
-    except WireError as exc:
-        raise Refused(protocol.REJECT_INVALID, str(exc)) from exc
-    except Exception as exc:  # any other failure of a bad value is the op's fault, never a 500
-        raise Refused(protocol.REJECT_INVALID, f"{entity}.{name}: {exc}") from exc
-
-
-@cache
-def _normaliser(entity: str, name: str) -> Callable[[Any], Any]:
-    """``value -> encode_field(decode_field(value))`` for one field, without the generic dispatch: a push of
-    thousands of ops normalises tens of thousands of values. For every value it accepts it returns exactly what
-    the reference rule returns; anything else (a bad value, an unusual type, an unknown field) goes through the
-    reference rule, so the refusals and their messages are the same."""
-
-    def slow(value: Any) -> Any:
-        return _slow_normalise(entity, name, value)
-
-    columns = _columns(entity)
-    if name not in columns:
-        return slow
-    col_type = columns[name]
-    if isinstance(col_type, UTCDateTime | ISODate):
-        # bind(result(bind(v))) == bind(v): the column form is already canonical (ISO text in UTC / a date)
-        bind = col_type.process_bind_param
-        timestamp = isinstance(col_type, UTCDateTime)
-
-        def norm_time(value: Any) -> Any:
-            if type(value) is str:
-                try:
-                    if timestamp and len(value) == 26:  # most often already the column's form: keep it
-                        parsed = datetime.fromisoformat(value)
-                        if parsed.tzinfo is None and parsed.isoformat(timespec="microseconds") == value:
-                            return value
-                    return bind(value, None)
-                except Exception:
-                    return slow(value)
-            return None if value is None else slow(value)
-
-        return norm_time
-    if isinstance(col_type, DecimalText):
-        bind_d, result_d = col_type.process_bind_param, col_type.process_result_value
-
-        def norm_decimal(value: Any) -> Any:
-            if type(value) is str and _CANONICAL_DECIMAL.fullmatch(value):
-                return value  # format(Decimal(v), "f") == v: already the column's form
-            if type(value) is str or type(value) is int:
-                try:
-                    return bind_d(result_d(bind_d(value, None), None), None)
-                except Exception:
-                    return slow(value)
-            return None if value is None else slow(value)
-
-        return norm_decimal
-    if isinstance(col_type, EnumText):
-        codes = frozenset(m.value for m in col_type.enum_cls if isinstance(m.value, str))
-
-        def norm_enum(value: Any) -> Any:
-            if type(value) is str and value in codes:
-                return value
-            return None if value is None else slow(value)
-
-        return norm_enum
-    if isinstance(col_type, JSON):
-        return slow  # the shape of its contents is checked by the codec (json_shape), for every entity
-    py = column_python_type(col_type)
-    if py not in (str, bool, int):
-        return slow
-    kinds = (py,)
-    length = getattr(col_type, "length", None) if py is str else None
-
-    def norm_plain(value: Any) -> Any:
-        if type(value) in kinds and (length is None or len(value) <= length):
-            return value
-        return None if value is None else slow(value)
-
-    return norm_plain
-
-
-_CANONICAL_DECIMAL = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
-"""Decimal text in the form ``format(Decimal(text), "f")`` gives back unchanged (no sign, exponent or
-leading zero)."""
-
-
-@cache
-def _normalisers(entity: str) -> dict[str, Callable[[Any], Any]]:
-    """:func:`_normaliser` of every wire field of ``entity``, by name."""
-    return {name: _normaliser(entity, name) for name in field_names(entity)}
-
-
-def normalise(entity: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """Wire values checked against their columns and brought to the stored form (or :class:`Refused`)."""
-    known = _normalisers(entity)
-    out = {name: (known.get(name) or _normaliser(entity, name))(value) for name, value in fields.items()}
-    if None in out.values():
-        _, _, not_null = entity_columns(entity)
-        for name, value in out.items():
-            if value is None and name in not_null:
-                raise Refused(protocol.REJECT_INVALID, f"{entity}.{name} cannot be empty (null)")
-    return out
-
-
-def derive_project(data: dict[str, Any]) -> dict[str, Any]:
-    """The derived columns of a project (CNY total and band) in wire form, as the client computes them."""
-    from zsfield.store.writer import derive_project as derive
-
-    d = derive(data)
-    cny: Decimal | None = d["total_investment_cny"]
-    return {"total_investment_cny": None if cny is None else format(cny, "f"), "band": d["band"]}
 
 
 # --- the batch --------------------------------------------------------------------------------------------
