@@ -1,8 +1,8 @@
 """The long-lived heap, kept out of the cyclic garbage collector's full passes (no Textual here).
 
-A full pass walks every tracked object. In the app (Textual, SQLAlchemy, the screens) and in the sync server
-(FastAPI, the models) that is some hundred thousand objects built at start-up and alive until exit: 50–100 ms
-a pass, a stall in the middle of typing or of a push. :func:`settle` collects what start-up left as garbage
+A full pass walks every tracked object. In the app (Textual, SQLAlchemy, the screens) that is some hundred
+thousand objects built at start-up and alive until exit: 50–100 ms a pass, a stall in the middle of typing.
+(The sync server settles its own process the same way, in :func:`zsfield_sync.api.serving`.) :func:`settle` collects what start-up left as garbage
 (so nothing unreachable is kept for ever) and freezes the rest; later garbage is collected as before.
 """
 

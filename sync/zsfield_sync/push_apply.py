@@ -48,10 +48,11 @@ from zsfield import protocol
 from zsfield.domain.codec import (
     field_names,
 )
+from zsfield.domain.derive import wire_derived
 from zsfield.domain.models import APPEND_ONLY, ENTITIES, SHARED_ENTITIES, TIMELINE_ENTITIES
 from zsfield.protocol import Op
 from zsfield_sync.auth import Actor
-from zsfield_sync.push_values import Refused, derive_project, normalise
+from zsfield_sync.push_values import Refused, normalise
 from zsfield_sync.record import (
     _REC_COLUMNS,
     CREATED,
@@ -350,7 +351,7 @@ class BatchApplier:
         if missing:
             raise Refused(protocol.REJECT_INVALID, f"{entity}: missing {', '.join(missing)}")
         if entity == "project":
-            data.update(derive_project(data))
+            data.update(wire_derived(data))
         deleted = bool(data.pop("deleted", False))
         handed = False
         try:
@@ -417,7 +418,7 @@ class BatchApplier:
                     rec.data[name] = value
                 rec.fv[name] = [rec.version, self.client_id]
             if entity == "project":
-                rec.data.update(derive_project(rec.data))
+                rec.data.update(wire_derived(rec.data))
             rec.data["updated_at"] = self.now
             placing = {TEAM_FIELD.get(entity), "project_id", "lead_id"}
             # where it goes: as authorised, unless a field that places it became a conflict (it stays then)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -136,12 +135,3 @@ def normalise(entity: str, fields: dict[str, Any]) -> dict[str, Any]:
             if value is None and name in not_null:
                 raise Refused(protocol.REJECT_INVALID, f"{entity}.{name} cannot be empty (null)")
     return out
-
-
-def derive_project(data: dict[str, Any]) -> dict[str, Any]:
-    """The derived columns of a project (CNY total and band) in wire form, as the client computes them."""
-    from zsfield.store.writer import derive_project as derive
-
-    d = derive(data)
-    cny: Decimal | None = d["total_investment_cny"]
-    return {"total_investment_cny": None if cny is None else format(cny, "f"), "band": d["band"]}

@@ -46,11 +46,12 @@ from sqlalchemy import text
 
 from zsfield import protocol
 from zsfield.domain.codec import decode_field, encode_field, field_names, readable_check
+from zsfield.domain.derive import derive_project, entry_time
 from zsfield.domain.models import ENTITIES, TIMELINE_ENTITIES
 from zsfield.domain.types import UTCDateTime, new_id, utcnow
 from zsfield.store import indexes
 from zsfield.store.db import Store, set_state
-from zsfield.store.writer import K_WIRE_SEQ, Writer, append_ops, derive_project, entry_time
+from zsfield.store.writer import K_WIRE_SEQ, Writer, append_ops
 
 _UTC = UTCDateTime()
 _NS = uuid.UUID("6d1f4a3e-6a53-4f7b-9b43-2f3c1d0b7a10")

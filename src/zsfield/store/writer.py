@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy import JSON
 from sqlmodel import Session
 
 from zsfield.domain.codec import encode_field, encode_record, field_names
+from zsfield.domain.derive import derive_project, entry_time, wire_derived
 from zsfield.domain.enums import NOT_A_TOUCH_NOTE_KINDS
 from zsfield.domain.models import ENTITIES, TIMELINE_ENTITIES, Project, Record
 from zsfield.domain.types import UTCDateTime, as_utc, utcnow
@@ -24,40 +24,6 @@ from zsfield.protocol import SCHEMA_VERSION  # the wire schema every outbox op r
 # Metadata the server keeps itself: never part of an update op's changed fields.
 _META_FIELDS = frozenset({"id", "created_at", "updated_at", "created_by", "deleted"})
 _UTC = UTCDateTime()
-
-
-def derive_project(values: dict[str, Any]) -> dict[str, Any]:
-    """The derived columns of a project (CNY total and investment band) from its wire-or-Python values."""
-    from zsfield.domain.money import band_for
-
-    def dec(v: Any) -> Decimal | None:
-        return None if v in (None, "") else Decimal(str(v))
-
-    amount = dec(values.get("total_investment")) or dec(values.get("planned_investment"))
-    currency = values.get("total_investment_currency") or "CNY"
-    rate = dec(values.get("total_investment_rate"))
-    cny: Decimal | None
-    if amount is None:
-        cny = None
-    elif currency == "CNY":
-        cny = amount
-    elif rate is not None:
-        cny = (amount * rate).quantize(Decimal("0.01"))
-    else:
-        cny = None  # a foreign amount without its rate has no CNY value yet
-    band = band_for(cny) if cny is not None else None
-    return {"total_investment_cny": cny, "band": band.value if band is not None else None}
-
-
-def entry_time(entity: str, values: dict[str, Any]) -> Any:
-    """The moment a timeline entry counts for 'last touched' (its own time, else its creation); None for an
-    entry that is not a touch (a supervision note, a reason asked or given: see NOT_A_TOUCH_NOTE_KINDS)."""
-    if entity == "note" and values.get("kind") in NOT_A_TOUCH_NOTE_KINDS:
-        return None
-    for key in ("occurred_at", "at", "created_at"):
-        if values.get(key) is not None:
-            return values[key]
-    return None
 
 
 class Writer:
@@ -158,7 +124,7 @@ class Writer:
         for row in rows:
             full = {**base, **row}
             if is_project:
-                full.update(_wire_derived(full))
+                full.update(wire_derived(full))
             values = values_of(full)
             if json_at:
                 values = list(values)
@@ -327,12 +293,6 @@ def _column_defaults(entity: str) -> dict[str, Any]:
         out[name] = None if repr(value) == "PydanticUndefined" else value
     _DEFAULTS_CACHE[entity] = out
     return out
-
-
-def _wire_derived(values: dict[str, Any]) -> dict[str, Any]:
-    d = derive_project(values)
-    cny = d["total_investment_cny"]
-    return {"total_investment_cny": None if cny is None else format(cny, "f"), "band": d["band"]}
 
 
 def _sql_value(value: Any) -> Any:
