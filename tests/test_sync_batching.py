@@ -402,7 +402,7 @@ def test_the_compiled_field_normalisers_agree_with_decode_then_encode() -> None:
 )
 @settings(max_examples=300, deadline=None)
 def test_the_plain_amount_shortcut_agrees_with_the_money_rules(text: str) -> None:
-    from zsfield_sync.push_checks import _amount_problem, check_amount
+    from zsfield.domain.fields import _amount_problem, check_amount
 
     assert check_amount(text) == _amount_problem(text)
 
@@ -412,7 +412,7 @@ def test_the_plain_amount_shortcut_agrees_with_the_money_rules(text: str) -> Non
 def test_the_naive_timestamp_shortcut_agrees_with_the_column_round_trip(
     when: Any, zone_suffix: str, spec: str
 ) -> None:
-    from zsfield_sync.push_checks import _instant, _round_trip
+    from zsfield.domain.fields import _instant, _round_trip
 
     text = when.isoformat(timespec=spec) + zone_suffix
     try:

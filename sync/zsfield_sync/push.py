@@ -24,6 +24,7 @@ from zsfield_sync.push_apply import (
     op_result,
     readable,
 )
+from zsfield_sync.push_checks import check_push
 from zsfield_sync.storage import (
     clients,
     get_epoch,
@@ -53,38 +54,41 @@ def check_schema(version: int) -> None:
 
 
 def push_reply(engine: Engine, actor: Actor, req: PushRequest) -> dict[str, Any]:
-    """Apply a batch: replay ops already seen, apply ``last_seq + 1`` onwards, refuse a gap; one transaction.
-    Returns the :class:`~zsfield.protocol.PushResponse` as a plain dict (ready for ``orjson.dumps``)."""
+    """Apply a batch: replay ops already seen, apply ``last_seq + 1`` onwards, refuse a gap; one transaction,
+    which first checks the batch against the domain's rules (:func:`~zsfield_sync.push_checks.check_push`: a
+    422 ``invalid_op`` and nothing applied) on the records the apply then changes. Returns the
+    :class:`~zsfield.protocol.PushResponse` as a plain dict (ready for ``orjson.dumps``)."""
     check_schema(req.schema_version)
     for op in req.ops:
         check_schema(op.schema_version)
-    for i, op in enumerate(req.ops[1:], start=1):
-        if op.client_seq != req.ops[0].client_seq + i:
-            raise ApiError(
-                422,
-                protocol.ERR_INVALID,
-                f"ops must have consecutive client_seq: op {i} has {op.client_seq}, "
-                f"expected {req.ops[0].client_seq + i}",
-            )
     now = now_text()
     with write_tx(engine) as tx:
         conn = tx.conn
         row = conn.execute(select(clients).where(clients.c.client_id == req.client_id)).first()
+        last = 0 if row is None else int(row.last_seq)
+        applier = BatchApplier(tx, actor, req.client_id, now=now, pulled_to=req.pulled_to)
+        applier.prefetch(req.ops)  # the records of new ops and of replayed ones (their reply carries them)
+        check_push(conn, applier.load, req, last)  # the domain's rules, before any op applies
+        for i, op in enumerate(req.ops[1:], start=1):
+            if op.client_seq != req.ops[0].client_seq + i:
+                raise ApiError(
+                    422,
+                    protocol.ERR_INVALID,
+                    f"ops must have consecutive client_seq: op {i} has {op.client_seq}, "
+                    f"expected {req.ops[0].client_seq + i}",
+                )
         if row is None:
             conn.execute(
                 clients.insert().values(
                     client_id=req.client_id, officer_id=actor.id, last_seq=0, created_at=now, last_seen_at=now
                 )
             )
-            last = 0
         elif row.officer_id != actor.id:
             raise ApiError(
                 403,
                 protocol.ERR_CLIENT_NOT_YOURS,
                 "This database's client id belongs to another officer: each officer syncs their own database.",
             )
-        else:
-            last = int(row.last_seq)
         if req.ops and req.ops[0].client_seq > last + 1:
             raise ApiError(
                 409,
@@ -106,8 +110,6 @@ def push_reply(engine: Engine, actor: Actor, req: PushRequest) -> dict[str, Any]
                     )
                 )
             }
-        applier = BatchApplier(tx, actor, req.client_id, now=now, pulled_to=req.pulled_to)
-        applier.prefetch(req.ops)  # the records of new ops and of replayed ones (their reply carries them)
         results: list[dict[str, Any]] = []
         replayed: list[dict[str, Any]] = []
         for op in req.ops:

@@ -48,6 +48,7 @@ from zsfield import protocol
 from zsfield.domain.codec import (
     field_names,
 )
+from zsfield.domain.conflicts import changed_by_other
 from zsfield.domain.derive import wire_derived
 from zsfield.domain.models import APPEND_ONLY, ENTITIES, SHARED_ENTITIES, TIMELINE_ENTITIES
 from zsfield.protocol import Op
@@ -397,14 +398,14 @@ class BatchApplier:
         found: list[dict[str, Any]] = []
         if rec.deleted:
             deleted_at = rec.fv.get("deleted", [rec.version, None])  # a tombstone always records its version
-            if not restore or self._changed_by_other(deleted_at, base):
+            if not restore or changed_by_other(deleted_at, base, self.client_id):
                 return self._result(op, rec, [self._conflict(op, rec, "*", fields, None)], False)
         applied: dict[str, Any] = {}
         for name, value in values.items():
             current = rec.data.get(name)
             if current == value:
                 continue
-            if self._changed_by_other(rec.changed_at(name), base):
+            if changed_by_other(rec.changed_at(name), base, self.client_id):
                 found.append(self._conflict(op, rec, name, value, current, base_version))
             else:
                 applied[name] = value
@@ -443,7 +444,7 @@ class BatchApplier:
         changed = {
             name: rec.data.get(name)
             for name, at in rec.fv.items()
-            if name != CREATED and name in rec.data and self._changed_by_other(at, base)
+            if name != CREATED and name in rec.data and changed_by_other(at, base, self.client_id)
         }
         if changed:
             return self._result(op, rec, [self._conflict(op, rec, "*", None, changed)], False)
@@ -482,8 +483,9 @@ class BatchApplier:
     # --- helpers ------------------------------------------------------------------------------------------
 
     def _base(self, op: Op, rec: Rec, base_version: int) -> int | None:
-        """The op's base as a fact of this server, for :meth:`_changed_by_other`: a version number, or None
-        when the base is a version of an earlier epoch that cannot be compared with this one's. Raises
+        """The op's base as a fact of this server, for :func:`~zsfield.domain.conflicts.changed_by_other`: a
+        version number, or None when the base is a version of an earlier epoch that cannot be compared with
+        this one's. Raises
         :class:`Refused` (``bad_base``) for a base the server never handed out. The rule (DESIGN: bases are
         facts, not claims):
 
@@ -527,15 +529,6 @@ class BatchApplier:
             conn = self.tx.conn
             self._epoch_info = (get_epoch(conn), known_epochs(conn), get_restore(conn))
         return self._epoch_info
-
-    def _changed_by_other(self, at: list[Any] | None, base: int | None) -> bool:
-        """Whether a field (or the tombstone) last changed at ``at`` = [version, client] was changed by another
-        client since ``base`` (:meth:`_base`; None: a base of an earlier epoch on a record changed since the
-        restore, so any change by another client counts). Ops of one client never conflict with that
-        client's own earlier ops."""
-        if not at or at[1] == self.client_id:
-            return False
-        return base is None or at[0] > base
 
     def _conflict(
         self,

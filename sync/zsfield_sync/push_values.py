@@ -10,18 +10,9 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON
-
 from zsfield import protocol
-from zsfield.domain.codec import (
-    WireError,
-    _columns,
-    column_python_type,
-    decode_field,
-    encode_field,
-    field_names,
-)
-from zsfield.domain.types import DecimalText, EnumText, ISODate, UTCDateTime
+from zsfield.domain.codec import WireError, decode_field, encode_field, field_names
+from zsfield.domain.fields import Kind, field_kinds
 from zsfield_sync.record import entity_columns
 
 
@@ -53,14 +44,14 @@ def _normaliser(entity: str, name: str) -> Callable[[Any], Any]:
     def slow(value: Any) -> Any:
         return _slow_normalise(entity, name, value)
 
-    columns = _columns(entity)
-    if name not in columns:
+    found = field_kinds(entity).get(name)
+    if found is None:
         return slow
-    col_type = columns[name]
-    if isinstance(col_type, UTCDateTime | ISODate):
+    kind, col_type = found.kind, found.column
+    if kind is Kind.TIMESTAMP or kind is Kind.DATE:
         # bind(result(bind(v))) == bind(v): the column form is already canonical (ISO text in UTC / a date)
         bind = col_type.process_bind_param
-        timestamp = isinstance(col_type, UTCDateTime)
+        timestamp = kind is Kind.TIMESTAMP
 
         def norm_time(value: Any) -> Any:
             if type(value) is str:
@@ -75,7 +66,7 @@ def _normaliser(entity: str, name: str) -> Callable[[Any], Any]:
             return None if value is None else slow(value)
 
         return norm_time
-    if isinstance(col_type, DecimalText):
+    if kind is Kind.AMOUNT:
         bind_d, result_d = col_type.process_bind_param, col_type.process_result_value
 
         def norm_decimal(value: Any) -> Any:
@@ -89,7 +80,7 @@ def _normaliser(entity: str, name: str) -> Callable[[Any], Any]:
             return None if value is None else slow(value)
 
         return norm_decimal
-    if isinstance(col_type, EnumText):
+    if kind is Kind.ENUM:
         codes = frozenset(m.value for m in col_type.enum_cls if isinstance(m.value, str))
 
         def norm_enum(value: Any) -> Any:
@@ -98,13 +89,10 @@ def _normaliser(entity: str, name: str) -> Callable[[Any], Any]:
             return None if value is None else slow(value)
 
         return norm_enum
-    if isinstance(col_type, JSON):
-        return slow  # the shape of its contents is checked by the codec (json_shape), for every entity
-    py = column_python_type(col_type)
-    if py not in (str, bool, int):
-        return slow
-    kinds = (py,)
-    length = getattr(col_type, "length", None) if py is str else None
+    if kind is Kind.JSON or kind is Kind.OTHER:
+        return slow  # the shape of JSON contents is checked by the codec (json_shape), for every entity
+    kinds = (found.py,)
+    length = found.length
 
     def norm_plain(value: Any) -> Any:
         if type(value) in kinds and (length is None or len(value) <= length):

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import JSON
 
+from zsfield.domain.fields import Kind, column_python_type, field_kinds
 from zsfield.domain.models import ENTITIES, Record, wire_fields
 from zsfield.domain.types import DecimalText, EnumText, ISODate, UTCDateTime
 
@@ -106,15 +107,6 @@ def encode_record(obj: Record, fields: list[str] | None = None) -> dict[str, Any
 def decode_fields(entity: str, data: dict[str, Any]) -> dict[str, Any]:
     """Python values for a wire dict (raises :class:`WireError` on the first bad field)."""
     return {f: decode_field(entity, f, v) for f, v in data.items()}
-
-
-def column_python_type(col_type: Any) -> type:
-    """The Python type a column holds (``str`` for SQLModel's AutoString, whose ``python_type`` is unknown)."""
-    try:
-        py = col_type.python_type
-    except NotImplementedError:
-        py = object
-    return str if py is object else py
 
 
 # --- JSON columns: their shape, from the model's annotation -----------------------------------------------------
@@ -215,12 +207,11 @@ def readable_check(entity: str, field: str) -> Callable[[Any], bool]:
     stored row can be read back. A fast path for the usual values (a pull checks every field of every record);
     anything else goes through :func:`decode_field` itself, so the answer is always that of the reference."""
     slow = _reference(entity, field)
-    col_type = _columns(entity)[field]
-    if isinstance(col_type, UTCDateTime | ISODate):
+    found = field_kinds(entity)[field]
+    kind = found.kind
+    if kind is Kind.TIMESTAMP or kind is Kind.DATE:
         # the column's own text form (26 characters for a timestamp, 10 for a date) is read by fromisoformat
-        parse, length = (
-            (datetime.fromisoformat, 26) if isinstance(col_type, UTCDateTime) else (date.fromisoformat, 10)
-        )
+        parse, length = (datetime.fromisoformat, 26) if kind is Kind.TIMESTAMP else (date.fromisoformat, 10)
 
         def check_iso(value: Any) -> bool:
             if value is None:
@@ -234,18 +225,17 @@ def readable_check(entity: str, field: str) -> Callable[[Any], bool]:
             return slow(value)
 
         return check_iso
-    if isinstance(col_type, DecimalText):
+    if kind is Kind.AMOUNT:
         canonical = _CANONICAL_DECIMAL.fullmatch
         return lambda value: value is None or (type(value) is str and bool(canonical(value))) or slow(value)
-    if isinstance(col_type, EnumText):
-        codes = frozenset(m.value for m in col_type.enum_cls if isinstance(m.value, str))
+    if kind is Kind.ENUM:
+        codes = frozenset(m.value for m in found.column.enum_cls if isinstance(m.value, str))
         return lambda value: value is None or (type(value) is str and value in codes) or slow(value)
-    if isinstance(col_type, JSON):
+    if kind is Kind.JSON:
         shape = json_shape(entity, field)
         return lambda value: value is None or shape(value) is None
-    py = column_python_type(col_type)
-    if py in (str, bool, int):
-        length = getattr(col_type, "length", None) if py is str else None
+    if kind is not Kind.OTHER:
+        py, length = found.py, found.length
         return lambda value: (
             value is None or (type(value) is py and (length is None or len(value) <= length)) or slow(value)
         )

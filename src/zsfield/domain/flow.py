@@ -2,7 +2,8 @@
 
 Pure functions over a project and what hangs off it; nothing here touches the database. The store calls
 them before it writes, the TUI calls them to show what is still missing, the server calls them to refuse an
-invalid stage jump.
+invalid stage jump and a stage event that contradicts the flow (:func:`stage_event_problem`): one home for
+the direction of a move and the reason a move back needs, on both sides.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from zsfield.domain.credit_code import is_valid_credit_code
 from zsfield.domain.enums import STAGES, MilestoneKind, ProjectStatus, ServiceKind, Stage
+from zsfield.domain.fields import shown
 from zsfield.domain.problems import DomainError, Label, Problem
 
 # Contract signing promises these milestones (履约): DESIGN "promised milestone dates".
@@ -120,6 +122,76 @@ def missing_for(target: Stage, project: Any, ctx: FlowContext | None = None) -> 
     return out
 
 
+def is_back_move(from_stage: Stage, to_stage: Stage) -> bool:
+    """Whether moving from ``from_stage`` to ``to_stage`` goes back in the stage order."""
+    return to_stage.index < from_stage.index
+
+
+def has_reason(note: Any) -> bool:
+    """Whether ``note`` gives a reason (text that is not blank), as a move back and its stage event need."""
+    return isinstance(note, str) and bool(note.strip())
+
+
+def stage_of(value: Any) -> Stage | None:
+    """The stage of a wire code, or None when ``value`` is not one."""
+    try:
+        return Stage(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def status_of(value: Any) -> ProjectStatus | None:
+    """The project status of a wire code, or None when ``value`` is not one."""
+    try:
+        return ProjectStatus(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def stage_event_problem(event: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """(field, code, message) when a stage or status event's wire fields contradict the flow, else None: known
+    codes, ``from_value`` ≠ ``to_value``, ``backwards`` agreeing with the order, and a reason (``note``) on a
+    move back — what :func:`check_stage_move` makes true of every event the laptop writes. The server refuses
+    a pushed event with this (the code and the English message are the wire's)."""
+    f = event
+    kind = f.get("kind", "stage")
+    if kind == "status":
+        for name in ("from_value", "to_value"):
+            value = f.get(name)
+            if (value is not None or name == "to_value") and status_of(value) is None:
+                return name, "unknown_status", f"{name}: {shown(value)!r} is not a project status"
+        return None
+    if kind != "stage":
+        return None  # an unknown kind is a per-op rejection
+    to = stage_of(f.get("to_value"))
+    if to is None:
+        return "to_value", "unknown_stage", f"to_value: {shown(f.get('to_value'))!r} is not a project stage"
+    if f.get("from_value") is None:
+        return None  # the project's first event
+    frm = stage_of(f.get("from_value"))
+    if frm is None:
+        return (
+            "from_value",
+            "unknown_stage",
+            f"from_value: {shown(f.get('from_value'))!r} is not a project stage",
+        )
+    if frm == to:
+        return "to_value", "stage_jump", f"a stage event from {frm} to the same stage"
+    backwards = is_back_move(frm, to)
+    if bool(f.get("backwards", False)) != backwards:
+        return (
+            "backwards",
+            "stage_jump",
+            (
+                f"backwards is {bool(f.get('backwards', False))} but {frm} → {to} moves "
+                f"{'back' if backwards else 'forward'}"
+            ),
+        )
+    if backwards and not has_reason(f.get("note")):
+        return "note", "stage_back_without_reason", f"moving back from {frm} to {to} needs a reason (note)"
+    return None
+
+
 @dataclass(frozen=True)
 class StageMove:
     """A checked stage change, ready to be written as a stage event."""
@@ -146,9 +218,9 @@ def check_stage_move(
         raise DomainError(Problem("flow.same_stage", {"stage": to_stage}, field="stage"), headline)
     if status in (ProjectStatus.LOST, ProjectStatus.ABANDONED):
         raise DomainError(Problem("flow.closed_status", {"status": status}, field="status"), headline)
-    backwards = to_stage.index < current.index
+    backwards = is_back_move(current, to_stage)
     if backwards:
-        if _blank(reason):
+        if not has_reason(reason):
             raise DomainError(Problem("flow.back_needs_reason", {"stage": to_stage}, field="note"), headline)
         return StageMove(current, to_stage, True, reason.strip())
     missing = missing_for(to_stage, project, ctx)

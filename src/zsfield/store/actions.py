@@ -29,6 +29,8 @@ from zsfield.domain.enums import (
     Verdict,
     VisitKind,
 )
+from zsfield.domain.fields import non_negative as _non_negative
+from zsfield.domain.fields import require as _require
 from zsfield.domain.flow import check_stage_move, check_status_change, context_from
 from zsfield.domain.models import (
     CapitalReceipt,
@@ -47,17 +49,6 @@ from zsfield.domain.models import (
 from zsfield.domain.money import Money, to_usd
 from zsfield.domain.problems import DomainError, Problem
 from zsfield.store.writer import Writer
-
-
-def _require(cond: bool, key: str, field: str | None = None, **params: Any) -> None:
-    if not cond:
-        raise DomainError(Problem(key, params, field=field))
-
-
-def _non_negative(value: Decimal | None, field: str) -> None:
-    if value is not None and value < 0:
-        raise DomainError(Problem("action.negative_amount", {}, field=field))
-
 
 # --- companies and leads ------------------------------------------------------------------------------------
 
