@@ -1,11 +1,14 @@
-"""Applying pushed ops to the generic record store: validation, authorisation, field-level conflicts.
+"""Applying a push's new ops to the generic record store: each op's values brought to the stored form
+(:mod:`zsfield_sync.push_values`), authorisation, field-level conflicts, and the batch's writes. The batch's
+domain checks (:mod:`zsfield_sync.push_checks`) ran before, in the same transaction, on the same records.
 
 Rules (DESIGN: sync protocol):
 
 * Every field of a record remembers the version and the client of its last change. An update applies each
   field unless it changed on the server since the op's ``base_version`` *by another client* and to a
-  different value: then that field becomes a conflict (both values are returned and logged) and the other
-  fields still apply. Ops of one client never conflict with that client's earlier ops.
+  different value (:func:`zsfield.domain.conflicts.changed_by_other`): then that field becomes a conflict
+  (both values are returned and logged) and the other fields still apply. Ops of one client never conflict
+  with that client's earlier ops.
 * A base is a fact, not a claim (:meth:`BatchApplier._base`): a ``base_version`` above the record's version
   in the current epoch is refused (``bad_base``); one of an earlier epoch (``base_epoch``, before a restore)
   counts on a record unchanged since the restore, and on one changed since then every differing field is
@@ -45,9 +48,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from zsfield import protocol
-from zsfield.domain.codec import (
-    field_names,
-)
+from zsfield.domain.codec import field_names
 from zsfield.domain.conflicts import changed_by_other
 from zsfield.domain.derive import wire_derived
 from zsfield.domain.models import APPEND_ONLY, ENTITIES, SHARED_ENTITIES, TIMELINE_ENTITIES
@@ -55,15 +56,15 @@ from zsfield.protocol import Op
 from zsfield_sync.auth import Actor
 from zsfield_sync.push_values import Refused, normalise
 from zsfield_sync.record import (
-    _REC_COLUMNS,
     CREATED,
+    REC_COLUMNS,
     Rec,
-    _fresh_rec,
-    _must_have,
-    _rec_from_tuple,
     dumps,
     entity_columns,
+    fresh_rec,
+    must_have,
     rec_from_row,
+    rec_from_tuple,
 )
 from zsfield_sync.storage import (
     WriteTx,
@@ -221,10 +222,10 @@ class BatchApplier:
                 chunk = ids[i : i + 2000]
                 sql = driver_sql(
                     conn,
-                    f"SELECT {_REC_COLUMNS} FROM records WHERE entity = ? AND id IN ({', '.join('?' * len(chunk))})",
+                    f"SELECT {REC_COLUMNS} FROM records WHERE entity = ? AND id IN ({', '.join('?' * len(chunk))})",
                 )
                 for row in conn.exec_driver_sql(sql, (entity, *chunk)).all():
-                    self.cache[(entity, row[1])] = _rec_from_tuple(row)
+                    self.cache[(entity, row[1])] = rec_from_tuple(row)
         self.absent |= {k for k in keys if k not in self.cache}
 
     def load(self, entity: str, record_id: str) -> Rec | None:
@@ -344,7 +345,7 @@ class BatchApplier:
         data["updated_at"] = data.get("updated_at") or self.now
         if not data.get("created_by") or not self.actor.is_supervisor and data["created_by"] != self.actor.id:
             data["created_by"] = self.actor.id
-        must, unset = _must_have(entity)
+        must, unset = must_have(entity)
         missing = [n for n in unset if data[n] is None]
         if None in values.values():
             missing += [n for n, v in values.items() if v is None and n in must and n not in unset]
@@ -369,7 +370,7 @@ class BatchApplier:
         filled = bool(team_field and scope and parent_id is None and not data.get(team_field))
         if filled:
             data[team_field] = scope  # the team it landed in, as its field says (never "*")
-        rec = _fresh_rec(entity, op.entity_id, scope, parent_id, deleted, data, self.client_id)
+        rec = fresh_rec(entity, op.entity_id, scope, parent_id, deleted, data, self.client_id)
         self._touch(rec)
         self.cache[(entity, op.entity_id)] = rec
         # the reply carries the record when the server filled in its team: the laptop stores it as it is

@@ -101,13 +101,13 @@ class Rec:
         }
 
 
-_REC_COLUMNS = (
+REC_COLUMNS = (
     "entity, id, version, scope, parent_id, deleted, data, field_versions, server_seq, created_by, updated_at"
 )
 
 
-def _rec_from_tuple(row: Any) -> Rec:
-    """A :class:`Rec` from a row of :data:`_REC_COLUMNS` (thousands per batch: no keyword call)."""
+def rec_from_tuple(row: Any) -> Rec:
+    """A :class:`Rec` from a row of :data:`REC_COLUMNS` (thousands per batch: no keyword call)."""
     rec = Rec.__new__(Rec)
     (rec.entity, rec.id, rec.version, rec.scope, rec.parent_id, deleted, rec._data_text, rec._fv_text,
      rec.server_seq, rec.created_by, rec.updated_at) = row  # fmt: skip
@@ -117,7 +117,7 @@ def _rec_from_tuple(row: Any) -> Rec:
     return rec
 
 
-def _fresh_rec(
+def fresh_rec(
     entity: str,
     record_id: str,
     scope: str,
@@ -181,7 +181,7 @@ def entity_columns(entity: str) -> tuple[dict[str, Any], frozenset[str], frozens
 
 
 @cache
-def _must_have(entity: str) -> tuple[frozenset[str], tuple[str, ...]]:
+def must_have(entity: str) -> tuple[frozenset[str], tuple[str, ...]]:
     """(fields a new record cannot lack: required or not nullable; those of them whose default is None — the
     only ones that can be None when the op leaves them out)."""
     defaults, required, not_null = entity_columns(entity)
