@@ -123,7 +123,7 @@ def merge_accounts(tx: WriteTx, kept: dict[str, Any]) -> dict[str, int]:
     """Put the account data ``kept`` (from :func:`export_accounts`) over restored contents, in ``tx``: its
     offices, teams and accounts win; the restored rows it lacks stay. Then the office / team / officer records
     agree with the accounts (records put back or changed get a new ``server_seq``). Returns counts."""
-    from zsfield_sync.admin import _server_record
+    from zsfield_sync.admin import server_record
 
     conn = tx.conn
     restored_version = accounts_version(conn)
@@ -161,7 +161,7 @@ def merge_accounts(tx: WriteTx, kept: dict[str, Any]) -> dict[str, int]:
                 ).first()
                 if current is None or not orjson.loads(current[0]).get("leader_id"):
                     fields["leader_id"] = leader
-        _server_record(tx, entity, record_id, fields)
+        server_record(tx, entity, record_id, fields)
         after = conn.execute(
             select(records.c.version).where(records.c.entity == entity, records.c.id == record_id)
         ).first()

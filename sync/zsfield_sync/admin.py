@@ -124,7 +124,7 @@ class AdminError(ValueError):
     """A refused admin command (unknown officer, name taken, bad role)."""
 
 
-def _server_record(
+def server_record(
     tx: WriteTx, entity: str, record_id: str, data: dict[str, Any], *, scope: str = "*"
 ) -> None:
     """Create or update a record made by the server itself (office, team, officer), with a new server_seq."""
@@ -179,7 +179,7 @@ def _office(tx: WriteTx, name: str) -> str:
         return str(row[0])
     office_id = str(uuid.uuid4())
     tx.conn.execute(offices.insert().values(id=office_id, name=name, created_at=now_text()))
-    _server_record(tx, "office", office_id, {"name": name})
+    server_record(tx, "office", office_id, {"name": name})
     return office_id
 
 
@@ -189,7 +189,7 @@ def _team(tx: WriteTx, name: str, office_id: str | None) -> str:
         return str(row[0])
     team_id = str(uuid.uuid4())
     tx.conn.execute(teams.insert().values(id=team_id, name=name, office_id=office_id, created_at=now_text()))
-    _server_record(tx, "team", team_id, {"name": name, "office_id": office_id})
+    server_record(tx, "team", team_id, {"name": name, "office_id": office_id})
     return team_id
 
 
@@ -227,7 +227,7 @@ def add_officer(
                 revoked_at=None,
             )
         )
-        _server_record(
+        server_record(
             tx,
             "officer",
             officer_id,
@@ -238,7 +238,7 @@ def add_officer(
                 select(records.c.data).where(records.c.entity == "team", records.c.id == team_id)
             ).first()
             if team_row is not None and not orjson.loads(team_row[0]).get("leader_id"):
-                _server_record(tx, "team", team_id, {"leader_id": officer_id})
+                server_record(tx, "team", team_id, {"leader_id": officer_id})
     info = {"id": officer_id, "name": name, "role": role, "office": office, "office_id": office_id,
             "team": team, "team_id": team_id}  # fmt: skip
     return info, token
@@ -273,7 +273,7 @@ def revoke_officer(engine: Engine, name: str) -> dict[str, Any]:
         when = row.revoked_at or now_text()
         accounts_changed(tx.conn)
         tx.conn.execute(update(accounts).where(accounts.c.id == row.id).values(revoked_at=when))
-        _server_record(tx, "officer", row.id, {"active": False})
+        server_record(tx, "officer", row.id, {"active": False})
     return {"id": row.id, "name": name, "revoked_at": when}
 
 
@@ -290,5 +290,5 @@ def rotate_token(engine: Engine, name: str) -> tuple[dict[str, Any], str]:
             .where(accounts.c.id == row.id)
             .values(token_hash=hash_token(token), revoked_at=None)
         )
-        _server_record(tx, "officer", row.id, {"active": True})
+        server_record(tx, "officer", row.id, {"active": True})
     return {"id": row.id, "name": name, "role": row.role}, token
