@@ -17,10 +17,6 @@ nothing of the batch is applied. What is checked (see ``sync/README.md``, "Valid
 * **size**: no NUL character anywhere (PostgreSQL cannot store one); a text column holds at most its length,
   or :data:`~zsfield.domain.fields.MAX_TEXT_CHARS` where it has none; a JSON column at most that when
   serialised; field names at most 60 characters.
-
-The value rules are the domain's (:func:`zsfield.domain.fields.check_value`), and so are the stage event's
-(:func:`zsfield.domain.flow.stage_event_problem`) and the conflict rule that decides whose value a field holds
-(:func:`zsfield.domain.conflicts.changed_by_other`); this module walks the batch.
 * **stage flow** (:mod:`zsfield.domain.flow`), for a project ``update`` that sets ``stage``, judged from the
   op and the server's record as it stands before the batch (plus the batch's earlier ops):
 
@@ -39,6 +35,10 @@ The value rules are the domain's (:func:`zsfield.domain.fields.check_value`), an
 
   A ``stage_event`` insert is judged on its own: known codes, ``from_value`` ≠ ``to_value``, ``backwards``
   agreeing with the order, and a reason (``note``) on a move back.
+
+The value rules are the domain's (:func:`zsfield.domain.fields.check_value`), and so are the stage event's
+(:func:`zsfield.domain.flow.stage_event_problem`) and the conflict rule that decides whose value a field holds
+(:func:`zsfield.domain.conflicts.changed_by_other`); this module walks the batch.
 
 Replayed ops (``client_seq`` at or below the client's ``last_seq``) are left alone: the server answers them
 from its op log. Shape errors (unknown entity or field, a wrong JSON type outside money, an unknown enum code
