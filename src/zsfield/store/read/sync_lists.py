@@ -22,41 +22,31 @@ TITLE_FIELDS = {"project": "name", "lead": "title", "company": "name", "contact"
 """The column that names a record of each entity in the sync lists."""
 
 
+def _rows(conn: Any, sql: str, limit: int) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(text(sql), {"n": limit}).mappings()]
+
+
 def _conflicts(conn: Any, limit: int) -> list[dict[str, Any]]:
-    rows = (
-        conn.execute(
-            text("SELECT * FROM conflict WHERE resolved = 0 ORDER BY created_at LIMIT :n"), {"n": limit}
-        )
-        .mappings()
-        .all()
-    )
+    rows = _rows(conn, "SELECT * FROM conflict WHERE resolved = 0 ORDER BY created_at LIMIT :n", limit)
     return [
-        {**dict(r), "mine": orjson.loads(r["mine"]) if r["mine"] is not None else None,
+        {**r, "mine": orjson.loads(r["mine"]) if r["mine"] is not None else None,
          "theirs": orjson.loads(r["theirs"]) if r["theirs"] is not None else None}
         for r in rows
     ]  # fmt: skip
 
 
 def _rejections(conn: Any, limit: int) -> list[dict[str, Any]]:
-    rows = (
-        conn.execute(
-            text("SELECT * FROM rejection WHERE dismissed = 0 ORDER BY created_at LIMIT :n"), {"n": limit}
-        )
-        .mappings()
-        .all()
-    )
-    return [{**dict(r), "op": orjson.loads(r["op"]) if isinstance(r["op"], str) else r["op"]} for r in rows]
+    rows = _rows(conn, "SELECT * FROM rejection WHERE dismissed = 0 ORDER BY created_at LIMIT :n", limit)
+    return [{**r, "op": orjson.loads(r["op"]) if isinstance(r["op"], str) else r["op"]} for r in rows]
 
 
 def _moved(conn: Any, limit: int) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        text(
-            "SELECT m.op_id, m.entity, m.entity_id, m.label, m.pulled_to, m.created_at, o.op "
-            "FROM moved_change m JOIN outbox o ON o.op_id = m.op_id ORDER BY o.client_seq LIMIT :n"
-        ),
-        {"n": limit},
-    ).mappings()
-    return [dict(r) for r in rows]
+    return _rows(
+        conn,
+        "SELECT m.op_id, m.entity, m.entity_id, m.label, m.pulled_to, m.created_at, o.op "
+        "FROM moved_change m JOIN outbox o ON o.op_id = m.op_id ORDER BY o.client_seq LIMIT :n",
+        limit,
+    )
 
 
 def open_conflicts(store: Store, limit: int = 500) -> list[dict[str, Any]]:
@@ -118,16 +108,11 @@ def sync_lists(store: Store, limit: int = 500) -> dict[str, Any]:
         conflicts = _conflicts(conn, limit)
         rejections = _rejections(conn, limit)
         moved = _moved(conn, limit)
-        outbox = [
-            dict(r)
-            for r in conn.execute(
-                text(
-                    "SELECT client_seq, entity, entity_id, op, fields, created_at FROM outbox "
-                    "ORDER BY client_seq LIMIT :n"
-                ),
-                {"n": limit},
-            ).mappings()
-        ]
+        outbox = _rows(
+            conn,
+            "SELECT client_seq, entity, entity_id, op, fields, created_at FROM outbox ORDER BY client_seq LIMIT :n",
+            limit,
+        )
         pending = int(conn.execute(text("SELECT count(*) FROM outbox")).scalar() or 0)
         titles = _titles(conn, [*conflicts, *rejections, *outbox], moved)
     return {
