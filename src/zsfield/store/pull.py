@@ -31,6 +31,7 @@ from zsfield.store import indexes
 from zsfield.store.conflicts import close_moved, list_unreadable
 from zsfield.store.db import Store, set_state
 from zsfield.store.outbox import ALL_FIELDS, pending_fields, waiting_values
+from zsfield.store.read.sync_lists import TITLE_FIELDS
 from zsfield.store.statements import MAX_PARAMS, chunks, marks, sql_value
 from zsfield.store.sync_state import K_CURSOR, K_EPOCH, K_FULL_REPULL, now_text, state_value, sync_state
 from zsfield.store.writer import Writer, derive_project, entry_time
@@ -252,7 +253,8 @@ def apply_pull_page(
 
 # --- records that left this laptop's team ------------------------------------------------------------------
 
-_LABEL_FIELDS = {"project": "name", "lead": "title", "contact": "name"}
+_LABEL_FIELDS = {entity: TITLE_FIELDS[entity] for entity in ("project", "lead", "contact")}
+"""The name a record that moves to another team keeps in ``moved_change`` (its children take their parent's)."""
 
 
 def _children(entity: str) -> tuple[bool, bool]:
@@ -270,7 +272,8 @@ def _drop_moved(
     local children of dropped projects and leads (the server's rule: a child follows ``project_id``, else
     ``lead_id``; a contact with its own ``team_id`` stays), which includes children never sent. The outbox
     keeps every op about them, listed in ``moved_change`` with ``before`` (the cursor before this page);
-    open local conflicts about them are closed (:func:`~zsfield.store.conflicts.close_moved`). Returns the records dropped."""
+    open local conflicts about them are closed (:func:`~zsfield.store.conflicts.close_moved`). Returns the
+    records dropped."""
     latest = {(c["entity"], c["id"]): c["server_seq"] for c in changes}
     gone: dict[str, set[str]] = {}
     for x in exits:

@@ -50,6 +50,7 @@ class SyncOptions:
 
 
 def check_compatible(who: protocol.WhoAmI) -> None:
+    """Refuse (``schema`` :class:`SyncError`) a server whose wire schema and this laptop's cannot talk."""
     if who.min_schema_version > protocol.SCHEMA_VERSION:
         raise SyncError(
             "schema", t("sync.client_too_old", server=who.schema_version, mine=protocol.SCHEMA_VERSION)

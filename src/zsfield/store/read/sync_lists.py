@@ -19,7 +19,8 @@ TITLE_FIELDS = {"project": "name", "lead": "title", "company": "name", "contact"
                 "team": "name", "office": "name", "visit": "summary", "follow_up": "title", "note": "body",
                 "service_item": "title", "stage_event": "to_value", "milestone": "kind",
                 "capital_receipt": "amount", "target": "band", "service_plan": "summary"}  # fmt: skip
-"""The column that names a record of each entity in the sync lists."""
+"""The column that names a record of each entity in the sync lists (and the label a record that moves to
+another team keeps: :mod:`zsfield.store.pull`)."""
 
 
 def _rows(conn: Any, sql: str, limit: int) -> list[dict[str, Any]]:
