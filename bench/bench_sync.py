@@ -51,7 +51,10 @@ for _path in (ROOT / "src", ROOT / "sync"):
 from zsfield import protocol  # noqa: E402
 from zsfield.config import load_settings  # noqa: E402
 from zsfield.store import Store  # noqa: E402
-from zsfield.sync_client import SyncOptions, SyncProgress, login, run_sync  # noqa: E402
+from zsfield.sync.client import SyncOptions  # noqa: E402
+from zsfield.sync.login import login  # noqa: E402
+from zsfield.sync.results import SyncProgress  # noqa: E402
+from zsfield.sync.run import run_sync  # noqa: E402
 
 BIN = Path(sys.executable).parent
 NOOP_RUNS = 7

@@ -93,17 +93,16 @@ def write_forever(db: str, seed: int, bulk: bool = False) -> None:  # noqa: C901
     from zsfield.domain.enums import STAGES, Stage
     from zsfield.domain.models import Company, FollowUp, Project
     from zsfield.domain.problems import DomainError
-    from zsfield.store import Store
+    from zsfield.store import Store, outbox, pull, push, sync_state
     from zsfield.store import actions as a
-    from zsfield.store import sync_apply as sa
 
     rng = random.Random(seed)
     if bulk:  # pages large enough to be a bulk load: the indexes of the table they fill are put aside
-        sa.BULK_ROWS = 20
+        pull.BULK_ROWS = 20
     store = Store.open(db)
     Path(db + ".started").write_text(str(os.getpid()))
     settle_ack_plan(store)
-    client_id = sa.ensure_client_id(store)
+    client_id = sync_state.ensure_client_id(store)
     n = 0
     while True:
         n += 1
@@ -176,7 +175,7 @@ def write_forever(db: str, seed: int, bulk: bool = False) -> None:  # noqa: C901
                         else:
                             w.delete(fu)
             elif r < 0.84:  # a pulled page: another officer's companies
-                cursor = int(store.get_state(sa.K_CURSOR) or 0)
+                cursor = int(store.get_state(sync_state.K_CURSOR) or 0)
                 size = rng.randint(20, 60) if bulk else rng.randint(1, 6)
                 changes = []
                 for seq in range(cursor + 1, cursor + size + 1):
@@ -196,9 +195,9 @@ def write_forever(db: str, seed: int, bulk: bool = False) -> None:  # noqa: C901
                 page = protocol.PullResponse(
                     changes=changes, cursor=cursor + size, has_more=more, epoch="e1", head=cursor + size
                 )
-                sa.apply_pull_page(store, page)
+                pull.apply_pull_page(store, page)
             else:  # a push reply stored: the oldest ops acknowledged
-                batch = sa.read_outbox(store, max_ops=rng.randint(1, 25))
+                batch = outbox.read_outbox(store, max_ops=rng.randint(1, 25))
                 if batch:
                     plan = {
                         "n": batch[0].op_id,  # names the batch for good (a counter could repeat after a kill)
@@ -217,7 +216,7 @@ def write_forever(db: str, seed: int, bulk: bool = False) -> None:  # noqa: C901
                             for op in batch
                         ],
                     )
-                    sa.apply_push_reply(store, batch, reply, client_id)
+                    push.apply_push_reply(store, batch, reply, client_id)
                     settle_ack_plan(store)
         except DomainError:
             pass  # a refused action writes nothing
@@ -369,7 +368,8 @@ def serve(lines: Iterator[str]) -> None:
 if __name__ == "__main__":
     # importing now, once, is the point: every forked writer starts with the store loaded
     import zsfield.store.actions  # noqa: F401
-    import zsfield.store.sync_apply  # noqa: F401
+    import zsfield.store.pull  # noqa: F401
+    import zsfield.store.push  # noqa: F401
     from zsfield.domain.codec import encode_record  # noqa: F401
 
     serve(iter(sys.stdin.readline, ""))

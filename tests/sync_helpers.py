@@ -27,7 +27,10 @@ import pytest
 from zsfield import protocol
 from zsfield.config import Settings, load_settings
 from zsfield.store import Store
-from zsfield.sync_client import SyncOptions, SyncResult, login, run_sync
+from zsfield.sync.client import SyncOptions
+from zsfield.sync.login import login
+from zsfield.sync.results import SyncResult
+from zsfield.sync.run import run_sync
 
 PG_ENV = "ZSFIELD_TEST_PG_URL"
 
@@ -381,7 +384,7 @@ def zone_fixture(backend: str, tmp_path: Path) -> Iterator[Zone]:
 
 def fetch_conflicts(store: Store, settings: Settings) -> list[Any]:
     """The server's conflict log as the laptop's officer sees it."""
-    from zsfield.sync_client import fetch_conflicts as fetch
+    from zsfield.sync.login import fetch_conflicts as fetch
 
     with file_credentials():
         return fetch(store, settings)

@@ -75,8 +75,10 @@ from zsfield.domain.enums import STAGES, Stage
 from zsfield.domain.models import ENTITIES, FollowUp, Lead, Project
 from zsfield.domain.problems import DomainError
 from zsfield.store import Store
-from zsfield.store.sync_apply import open_conflicts, rejection_id, resolve_conflict
-from zsfield.sync_client import SyncResult, run_sync
+from zsfield.store.conflicts import rejection_id, resolve_conflict
+from zsfield.store.read.sync_lists import open_conflicts
+from zsfield.sync.results import SyncResult
+from zsfield.sync.run import run_sync
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 LONG = PROFILE == "long"
@@ -131,7 +133,8 @@ _OTHER_PROCESS_SYNC = """
 import os, sys
 from zsfield.config import load_settings
 from zsfield.store import Store
-from zsfield.sync_client import SyncOptions, run_sync
+from zsfield.sync.client import SyncOptions
+from zsfield.sync.run import run_sync
 settings = load_settings()
 with Store.open(settings.db_path) as store:
     print("ready", flush=True)

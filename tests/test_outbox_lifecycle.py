@@ -40,8 +40,9 @@ from sync_helpers import (
 )
 from zsfield import protocol
 from zsfield.domain.models import Company
-from zsfield.store import Store, sync_apply
-from zsfield.store.synclock import SyncBusy, sync_lock
+from zsfield.store import Store, outbox, push, sync_state
+from zsfield.store.read import sync_lists
+from zsfield.store.sync_lock import SyncBusy, sync_lock
 
 BIN = Path(sys.executable).parent
 
@@ -51,7 +52,7 @@ def zone(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Zone]:
     yield from zone_fixture(request.param, tmp_path)
 
 
-def _ack(batch: list[sync_apply.PendingOp]) -> protocol.PushResponse:
+def _ack(batch: list[outbox.PendingOp]) -> protocol.PushResponse:
     return protocol.PushResponse(
         client_id="c",
         last_seq=batch[-1].client_seq,
@@ -80,18 +81,18 @@ def test_a_stale_reply_never_deletes_an_op_written_since(store: Store) -> None:
     with store.write("me") as w:
         for n in range(3):
             w.insert(Company(name=f"公司{n}"))
-    first = sync_apply.read_outbox(store)
-    second = sync_apply.read_outbox(store)  # the other sync's read of the same ops
-    sync_apply.apply_push_reply(store, first, _ack(first), "c")
-    assert sync_apply.outbox_count(store) == 0
+    first = outbox.read_outbox(store)
+    second = outbox.read_outbox(store)  # the other sync's read of the same ops
+    push.apply_push_reply(store, first, _ack(first), "c")
+    assert outbox.outbox_count(store) == 0
     with store.write("me") as w:
         w.insert(Company(name="备份之后的公司"))
-    (unsent,) = sync_apply.read_outbox(store)
+    (unsent,) = outbox.read_outbox(store)
     assert unsent.rowid == 1  # the rowid was reused
-    sync_apply.apply_push_reply(store, second, _ack(second), "c")  # the stale reply
-    assert [op.op_id for op in sync_apply.read_outbox(store)] == [unsent.op_id]
+    push.apply_push_reply(store, second, _ack(second), "c")  # the stale reply
+    assert [op.op_id for op in outbox.read_outbox(store)] == [unsent.op_id]
     # and its number is still the next one: the stale reply moved nothing back
-    assert unsent.client_seq == 4 and sync_apply.read_outbox(store)[0].client_seq == 4
+    assert unsent.client_seq == 4 and outbox.read_outbox(store)[0].client_seq == 4
     with store.write("me") as w:
         w.insert(Company(name="再一个"))
     assert [seq for seq, _ in _outbox(store)] == [4, 5]
@@ -103,10 +104,10 @@ def test_numbers_are_given_when_ops_are_written_from_one_counter(store: Store) -
             w.insert(Company(name=f"公司{n}"))
     assert [seq for seq, _ in _outbox(store)] == [1, 2, 3, 4, 5]
     assert store.get_state("wire_seq") == "5"
-    batch = sync_apply.read_outbox(store, max_ops=2)
-    sync_apply.apply_push_reply(store, batch, _ack(batch), "c")  # trims 1 and 2 only
+    batch = outbox.read_outbox(store, max_ops=2)
+    push.apply_push_reply(store, batch, _ack(batch), "c")  # trims 1 and 2 only
     assert [seq for seq, _ in _outbox(store)] == [3, 4, 5]
-    rest = sync_apply.read_outbox(store, after=batch[-1].client_seq)
+    rest = outbox.read_outbox(store, after=batch[-1].client_seq)
     assert [op.client_seq for op in rest] == [3, 4, 5]
     # acknowledged ops are kept (for a server restore), with what the reply said
     assert store.scalar("SELECT count(*) FROM sent_op") == 2
@@ -155,7 +156,7 @@ def test_the_migration_keeps_the_numbers_of_the_ops_already_in_an_outbox(tmp_pat
 
 
 def test_a_second_sync_of_one_database_is_refused_at_once(zone: Zone) -> None:
-    from zsfield.sync_client import EXIT_BUSY
+    from zsfield.sync.results import EXIT_BUSY
 
     a1 = zone.laptop("A1")
     make_project(a1, "宁德时代")
@@ -182,7 +183,8 @@ from keyring.backends import fail
 keyring.set_keyring(fail.Keyring())
 from zsfield.config import load_settings
 from zsfield.store import Store
-from zsfield.sync_client import SyncOptions, run_sync
+from zsfield.sync.client import SyncOptions
+from zsfield.sync.run import run_sync
 settings = load_settings()
 codes = []
 with Store.open(settings.db_path) as store:
@@ -305,7 +307,7 @@ def test_sync_repair_checks_the_numbers_first(zone: Zone) -> None:
     pid = make_project(a1, "小米汽车")
     synced(a1)
     visit(a1, pid, "待上传")
-    sync_apply.mark_realign(a1.store)  # what `zsfield sync --repair` does before its sync
+    sync_state.mark_realign(a1.store)  # what `zsfield sync --repair` does before its sync
     result = a1.sync()
     assert result.ok and result.realigned == 1 and a1.outbox() == 0
     assert a1.store.get_state("realign") == "0"
@@ -339,7 +341,7 @@ def test_a_server_restore_loses_no_acknowledged_change(zone: Zone) -> None:
     assert result.ok, result.error
     assert result.epoch_reset and result.resent == after_backup.pushed and a1.outbox() == 0
     assert result.conflicts == 0 and result.rejections == 0
-    from zsfield.sync_client import notes
+    from zsfield.sync.results import notes
 
     assert f"{after_backup.pushed} acknowledged changes it had lost were sent again" in "\n".join(
         notes(result)
@@ -374,12 +376,12 @@ def test_ops_written_before_a_restore_carry_the_epoch_of_their_base(store: Store
     with store.write("me") as w:
         w.insert(Company(name="恢复前"))
     restore = protocol.RestoreInfo(epoch="new-epoch", previous_epoch="old-epoch", head=0, restored_at="x")
-    sync_apply.reset_for_epoch(store, "new-epoch", restore)
-    (op,) = sync_apply.read_outbox(store)
+    sync_state.reset_for_epoch(store, "new-epoch", restore)
+    (op,) = outbox.read_outbox(store)
     assert op.base_epoch == "old-epoch" and op.to_wire().base_epoch == "old-epoch"
     with store.write("me") as w:
         w.insert(Company(name="恢复后"))
-    later = sync_apply.read_outbox(store)[-1]
+    later = outbox.read_outbox(store)[-1]
     assert later.base_epoch is None and "base_epoch" not in later.wire_dict()  # omitted when not set
 
 
@@ -387,16 +389,16 @@ def test_acknowledged_ops_are_kept_for_the_retention_window(store: Store) -> Non
     with store.write("me") as w:
         for n in range(3):
             w.insert(Company(name=f"公司{n}"))
-    batch = sync_apply.read_outbox(store)
-    sync_apply.apply_push_reply(store, batch, _ack(batch), "c")
+    batch = outbox.read_outbox(store)
+    push.apply_push_reply(store, batch, _ack(batch), "c")
     assert store.scalar("SELECT count(*) FROM sent_op") == 3
     with store.engine.begin() as conn:  # one of them acknowledged 31 days ago
         conn.exec_driver_sql(
             "UPDATE sent_op SET acked_at = '2020-01-01T00:00:00.000000' WHERE op_id = ?", (batch[0].op_id,)
         )
-    assert sync_apply.prune_sent(store, 30) == 1
+    assert outbox.prune_sent(store, 30) == 1
     assert store.scalar("SELECT count(*) FROM sent_op") == 2
-    assert sync_apply.prune_sent(store, 30) == 0
+    assert outbox.prune_sent(store, 30) == 0
 
 
 def test_the_retention_window_is_a_setting(tmp_path: Path) -> None:
@@ -438,7 +440,7 @@ def test_a_restored_laptop_backup_sends_nothing_twice(zone: Zone, tmp_path: Path
     result = a1.sync()
     assert result.ok, result.error
     assert result.conflicts == 0 and result.rejections == 0 and result.replayed == 1
-    assert a1.outbox() == 0 and not sync_apply.open_conflicts(a1.store)
+    assert a1.outbox() == 0 and not sync_lists.open_conflicts(a1.store)
     assert zone.server.record("project", pid)["data"]["park_area"] == "二区"  # type: ignore[index]
     assert project_row(a1, pid)["park_area"] == "二区"
     assert [op for op, n in _server_ops(zone).items() if n > 1] == []

@@ -23,7 +23,7 @@ from sync_helpers import SimulatedCrash, Zone, backends, edit_project, make_proj
 from zsfield import protocol
 from zsfield.domain.codec import encode_record, field_names
 from zsfield.domain.models import ENTITIES, Company
-from zsfield.store import Store, indexes, sync_apply
+from zsfield.store import Store, indexes, outbox, pull, push, sync_state
 from zsfield.store.errors import DiskFull
 
 
@@ -45,29 +45,29 @@ def _companies(store: Store, n: int, *, note: str = "") -> None:
 
 def test_batches_stop_at_the_op_limit_and_the_body_limit(store: Store) -> None:
     _companies(store, 7, note="备注" * 100)
-    assert [op.client_seq for op in sync_apply.read_outbox(store, max_ops=7)] == list(range(1, 8))
-    assert len(sync_apply.read_outbox(store, max_ops=6)) == 6
+    assert [op.client_seq for op in outbox.read_outbox(store, max_ops=7)] == list(range(1, 8))
+    assert len(outbox.read_outbox(store, max_ops=6)) == 6
     client_id = str(uuid.uuid4())
-    everything = sync_apply.read_outbox(store, max_ops=100, max_bytes=10**7)
-    whole = len(sync_apply.push_body(client_id, everything))
-    allowance = sync_apply._ENVELOPE_BYTES  # room kept for the envelope around the ops
-    assert len(sync_apply.read_outbox(store, max_ops=100, max_bytes=whole + allowance)) == 7
+    everything = outbox.read_outbox(store, max_ops=100, max_bytes=10**7)
+    whole = len(outbox.push_body(client_id, everything))
+    allowance = outbox._ENVELOPE_BYTES  # room kept for the envelope around the ops
+    assert len(outbox.read_outbox(store, max_ops=100, max_bytes=whole + allowance)) == 7
     for limit in range(whole - 3000, whole + allowance, 97):
-        batch = sync_apply.read_outbox(store, max_ops=100, max_bytes=limit)
+        batch = outbox.read_outbox(store, max_ops=100, max_bytes=limit)
         assert 1 <= len(batch) < 7 or limit >= whole
-        assert len(sync_apply.push_body(client_id, batch)) <= limit  # never over the limit
+        assert len(outbox.push_body(client_id, batch)) <= limit  # never over the limit
         if len(batch) < 7:  # and no room was wasted: one more op would not have fitted
-            more = sync_apply.read_outbox(store, max_ops=len(batch) + 1, max_bytes=10**7)
-            assert len(sync_apply.push_body(client_id, more)) + allowance > limit
+            more = outbox.read_outbox(store, max_ops=len(batch) + 1, max_bytes=10**7)
+            assert len(outbox.push_body(client_id, more)) + allowance > limit
 
 
 def test_the_push_body_is_a_valid_push_request_carrying_the_outbox_as_stored(store: Store) -> None:
     with store.write("me") as w:
         w.insert(Company(name="甲", aliases=["甲公司", "JIA"]))
     _companies(store, 2)
-    batch = sync_apply.read_outbox(store)
+    batch = outbox.read_outbox(store)
     request = protocol.PushRequest.model_validate_json(
-        sync_apply.push_body("0" * 8 + "-0000-0000-0000-" + "0" * 12, batch)
+        outbox.push_body("0" * 8 + "-0000-0000-0000-" + "0" * 12, batch)
     )
     assert [op.model_dump() for op in request.ops] == [op.to_wire().model_dump() for op in batch]
     assert request.ops[0].fields["aliases"] == ["甲公司", "JIA"] and batch[0].fields["aliases"] == [
@@ -159,7 +159,7 @@ def test_a_sync_with_nothing_to_do_commits_only_its_result(
     pid = make_project(a1, "空同步")
     visit(a1, pid, "拜访")
     assert a1.sync().ok and a1.sync().ok
-    cursor = a1.store.get_state(sync_apply.K_CURSOR)
+    cursor = a1.store.get_state(sync_state.K_CURSOR)
     writes: list[str] = []
     real_write = Store.write
 
@@ -170,8 +170,8 @@ def test_a_sync_with_nothing_to_do_commits_only_its_result(
     monkeypatch.setattr(Store, "write", counting)
     result = a1.sync()
     assert result.ok and result.pushed == 0 and result.pulled == 0 and result.pages == 1
-    assert writes == [] and a1.store.get_state(sync_apply.K_CURSOR) == cursor
-    assert orjson.loads(a1.store.get_state(sync_apply.K_LAST_RESULT) or "{}")["ok"] is True
+    assert writes == [] and a1.store.get_state(sync_state.K_CURSOR) == cursor
+    assert orjson.loads(a1.store.get_state(sync_state.K_LAST_RESULT) or "{}")["ok"] is True
 
 
 # --- the next request goes out while the last reply is stored ------------------------------------------------
@@ -205,7 +205,7 @@ def test_pipelined_batches_and_pages_reach_the_server_one_at_a_time_and_in_order
     assert seen.most == 1 and seen.paths.count("/v1/push") == 5
     from zsfield_sync.storage import op_log, read_tx
 
-    client_id = a1.store.get_state(sync_apply.K_CLIENT_ID)
+    client_id = a1.store.get_state(sync_state.K_CLIENT_ID)
     with read_tx(zone.server.engine) as conn:
         logged = conn.execute(
             select(op_log.c.client_seq).where(op_log.c.client_id == client_id).order_by(op_log.c.client_seq)
@@ -221,7 +221,7 @@ def test_a_reply_that_cannot_be_stored_stops_the_sync_with_every_op_kept(
 ) -> None:
     a1 = zone.laptop("A1")
     _companies(a1.store, 12)
-    real = sync_apply.apply_push_reply
+    real = push.apply_push_reply
     calls = {"n": 0}
 
     def full_disk(*args: Any, **kwargs: Any) -> Any:
@@ -232,7 +232,7 @@ def test_a_reply_that_cannot_be_stored_stops_the_sync_with_every_op_kept(
             raise DiskFull("store.disk_full", path=a1.store.path)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sync_apply, "apply_push_reply", full_disk)
+    monkeypatch.setattr(push, "apply_push_reply", full_disk)
     result = a1.sync(batch_ops=4)
     assert not result.ok and result.error_kind == "store" and result.pushed == 4
     assert a1.outbox() == 8  # the ops of the reply not stored stay, and those of the batch sent meanwhile
@@ -259,7 +259,7 @@ def _migrated_indexes(tmp_path: Path) -> list[tuple[str, str]]:
 def test_a_first_pull_puts_the_indexes_aside_and_builds_them_at_its_end(
     zone: Zone, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(sync_apply, "BULK_ROWS", 5)  # pages of 20: a bulk load in miniature
+    monkeypatch.setattr(pull, "BULK_ROWS", 5)  # pages of 20: a bulk load in miniature
     a1 = zone.laptop("A1")
     _companies(a1.store, 40)
     assert a1.sync().ok
@@ -287,7 +287,7 @@ def test_a_first_pull_puts_the_indexes_aside_and_builds_them_at_its_end(
     with pytest.raises(SimulatedCrash):
         b1.sync(page_size=20, fault=crash)
     assert _indexes(b1.store) == migrated and b1.store.get_state(indexes.K_DEFERRED) is None
-    assert int(b1.store.get_state(sync_apply.K_CURSOR) or 0) > 0
+    assert int(b1.store.get_state(sync_state.K_CURSOR) or 0) > 0
     assert 5 <= len(b1.rows("company")) < 20  # the first page and its cursor (offices, teams, officers first)
     assert b1.sync().ok and len(b1.rows("company")) == 40 and _indexes(b1.store) == migrated
 
@@ -307,12 +307,12 @@ def _company_page(first: int, n: int, *, has_more: bool) -> dict[str, Any]:
 def test_a_crash_in_a_first_pull_leaves_its_indexes_named_and_the_next_open_builds_them(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(sync_apply, "BULK_ROWS", 5)
+    monkeypatch.setattr(pull, "BULK_ROWS", 5)
     path = tmp_path / "laptop.db"
     store = Store.open(path)
     migrated = _indexes(store)
-    sync_apply.apply_pull_page(store, _company_page(1, 10, has_more=True))
-    sync_apply.apply_pull_page(store, _company_page(11, 10, has_more=True))
+    pull.apply_pull_page(store, _company_page(1, 10, has_more=True))
+    pull.apply_pull_page(store, _company_page(11, 10, has_more=True))
     names = {name for name, _ in _indexes(store)}
     assert "ix_company_name" not in names and "ix_lead_team_id" in names  # only the table the pull fills
     assert "ix_company_name" in (store.get_state(indexes.K_DEFERRED) or "")
@@ -320,11 +320,11 @@ def test_a_crash_in_a_first_pull_leaves_its_indexes_named_and_the_next_open_buil
     again = Store.open(path)
     try:
         assert _indexes(again) == migrated and again.get_state(indexes.K_DEFERRED) is None
-        assert again.get_state(sync_apply.K_CURSOR) == "20"
+        assert again.get_state(sync_state.K_CURSOR) == "20"
         assert again.scalar("SELECT count(*) FROM company") == 20
         assert again.scalar("PRAGMA integrity_check") == "ok"
         # an ordinary page into a table that has rows leaves every index in place
-        sync_apply.apply_pull_page(again, _company_page(21, 10, has_more=True))
+        pull.apply_pull_page(again, _company_page(21, 10, has_more=True))
         assert _indexes(again) == migrated and again.get_state(indexes.K_DEFERRED) is None
     finally:
         again.close()

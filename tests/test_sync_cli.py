@@ -183,7 +183,7 @@ def test_a_second_sync_says_one_is_running_and_exits_15(
     cli_laptop: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from zsfield.cli import main as zsfield_main
-    from zsfield.store.synclock import sync_lock
+    from zsfield.store.sync_lock import sync_lock
 
     add_lead(cli_laptop.settings.db_path, "日立制作所")
     ops = cli_laptop.outbox()
@@ -199,7 +199,7 @@ def test_a_second_sync_says_one_is_running_and_exits_15(
 
 def test_one_true_summary_line(cli_laptop: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     from zsfield.cli import main as zsfield_main
-    from zsfield.sync_client import SyncResult, summary_lines
+    from zsfield.sync.results import SyncResult, summary_lines
 
     add_lead(cli_laptop.settings.db_path, "住友商事")
     code, out, err = in_process(capsys, zsfield_main, "sync", "--repair")

@@ -18,15 +18,18 @@ from keyring.backend import KeyringBackend
 from zsfield import protocol
 from zsfield.config import load_settings
 from zsfield.domain.models import Company, Note
-from zsfield.store import Store, sync_apply
+from zsfield.store import Store, outbox, push, sync_state
 from zsfield.sync import credentials
-from zsfield.sync_client import SyncError, SyncOptions, SyncProgress, check_server_url, run_sync
+from zsfield.sync.client import SyncOptions
+from zsfield.sync.results import SyncError, SyncProgress
+from zsfield.sync.run import run_sync
+from zsfield.sync.server_url import check_server_url
 
 
 def test_no_textual_or_rich_in_the_sync_layers() -> None:
     code = (
         "import sys\n"
-        "import zsfield.protocol, zsfield.sync_client, zsfield.store.sync_apply, zsfield.sync.credentials\n"
+        "import zsfield.protocol, zsfield.sync.run, zsfield.sync.login, zsfield.store.push, zsfield.sync.credentials\n"
         "import zsfield.commands.sync, zsfield_sync.api, zsfield_sync.cli, zsfield_sync.admin\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
         "assert not bad, bad\n"
@@ -112,7 +115,7 @@ def test_token_falls_back_to_a_private_file(isolated_home: Path, keyring_backend
     assert credentials.load_token(settings, "https://b.example") is not None
 
 
-def _ack(batch: list[sync_apply.PendingOp]) -> protocol.PushResponse:
+def _ack(batch: list[outbox.PendingOp]) -> protocol.PushResponse:
     return protocol.PushResponse(
         client_id="c",
         last_seq=batch[-1].client_seq,
@@ -128,21 +131,21 @@ def test_wire_numbers_never_go_back_when_the_outbox_empties(store: Store) -> Non
     with store.write("me") as w:
         for n in range(3):
             w.insert(Company(name=f"公司{n}"))
-    batch = sync_apply.read_outbox(store)
+    batch = outbox.read_outbox(store)
     assert [op.client_seq for op in batch] == [1, 2, 3]
-    sync_apply.apply_push_reply(store, batch, _ack(batch), "c")
-    assert sync_apply.outbox_count(store) == 0
+    push.apply_push_reply(store, batch, _ack(batch), "c")
+    assert outbox.outbox_count(store) == 0
     assert store.scalar("SELECT version FROM company LIMIT 1") == 1
     with store.write("me") as w:
         w.insert(Company(name="公司3"))
-    (op,) = sync_apply.read_outbox(store)
+    (op,) = outbox.read_outbox(store)
     assert op.rowid == 1 and op.client_seq == 4  # SQLite reused rowid 1; the wire number goes on
     # a restored server (new epoch): a new identity numbering the kept ops from 1
-    old = sync_apply.ensure_client_id(store)
+    old = sync_state.ensure_client_id(store)
     restore = protocol.RestoreInfo(epoch="new-epoch", head=0, restored_at="2026-12-02T00:00:00Z")
-    assert sync_apply.reset_for_epoch(store, "new-epoch", restore) == 0  # the acks carried no server_seq
-    (op,) = sync_apply.read_outbox(store)
-    assert op.client_seq == 1 and sync_apply.ensure_client_id(store) != old
+    assert sync_state.reset_for_epoch(store, "new-epoch", restore) == 0  # the acks carried no server_seq
+    (op,) = outbox.read_outbox(store)
+    assert op.client_seq == 1 and sync_state.ensure_client_id(store) != old
     assert store.get_state("cursor") == "0" and store.get_state("full_repull") == "1"
 
 
@@ -153,11 +156,11 @@ def test_batches_respect_the_byte_limit_and_oversized_ops_travel_void(store: Sto
             w.insert(Note(body="备注" * 20_000 + str(n), author_id="me"))
         w.insert(Note(body="x" * (protocol.MAX_BODY_BYTES + 100_000), author_id="me"))  # too large to send
     assert company.id
-    batch = sync_apply.read_outbox(store, max_bytes=300_000)
+    batch = outbox.read_outbox(store, max_bytes=300_000)
     assert len(batch) < 6 and not any(op.void for op in batch)
-    everything = sync_apply.read_outbox(store, max_bytes=protocol.MAX_BODY_BYTES + 1_000_000)
+    everything = outbox.read_outbox(store, max_bytes=protocol.MAX_BODY_BYTES + 1_000_000)
     assert len(everything) == 6
-    default = sync_apply.read_outbox(store, max_bytes=protocol.MAX_BODY_BYTES - 96 * 1024)
+    default = outbox.read_outbox(store, max_bytes=protocol.MAX_BODY_BYTES - 96 * 1024)
     assert len(default) == 6 and [op.void for op in default] == [False] * 5 + [True]
     assert default[-1].to_wire().op == "void" and default[-1].to_wire().fields == {}
 
@@ -191,12 +194,12 @@ def test_an_unreachable_server_is_retried_then_reported_and_ops_are_kept(
     result = run_sync(store, settings, progress=seen.append, options=options)
     assert not result.ok and result.error_kind == "unavailable" and result.exit_code == 13
     assert "3 attempts" in (result.error or "")
-    assert sync_apply.outbox_count(store) == 1 and result.outbox_left == 1
+    assert outbox.outbox_count(store) == 1 and result.outbox_left == 1
     assert seen[0].phase == "connect" and seen[-1].phase == "done"
     cancel = threading.Event()
     cancel.set()
     result = run_sync(store, settings, cancel=cancel, options=options)
-    assert result.error_kind == "cancelled" and sync_apply.outbox_count(store) == 1
+    assert result.error_kind == "cancelled" and outbox.outbox_count(store) == 1
 
 
 def test_not_logged_in(store: Store, isolated_home: Path) -> None:

@@ -23,7 +23,7 @@ from sync_helpers import (
     visit,
     zone_fixture,
 )
-from zsfield.store.sync_apply import open_conflicts
+from zsfield.store.read.sync_lists import open_conflicts
 
 
 @pytest.fixture(params=backends())

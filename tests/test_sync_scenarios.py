@@ -24,7 +24,8 @@ from sync_helpers import (
     zone_fixture,
 )
 from zsfield.domain.models import Project
-from zsfield.store.sync_apply import open_conflicts, resolve_conflict
+from zsfield.store.conflicts import resolve_conflict
+from zsfield.store.read.sync_lists import open_conflicts
 
 
 @pytest.fixture(params=backends())

@@ -407,7 +407,7 @@ def test_a_laptop_lists_a_pulled_record_it_cannot_read_and_stores_the_rest(
     from zsfield.store.actions import capture_lead
     from zsfield.store.companies import company_index
     from zsfield.store.queries import company_names
-    from zsfield.store.sync_apply import open_rejections
+    from zsfield.store.read.sync_lists import open_rejections
     from zsfield_sync.storage import records, write_tx
 
     for server in running_server(backend, tmp_path):

@@ -17,7 +17,7 @@ from sync_helpers import (
     project_row,
     running_server,
 )
-from zsfield.store.sync_apply import open_conflicts
+from zsfield.store.read.sync_lists import open_conflicts
 
 
 @pytest.fixture(params=backends())
@@ -80,7 +80,7 @@ async def test_sync_screen_says_a_sync_of_this_database_is_running(zone: Zone) -
     """Another sync (`zsfield sync` in a terminal) holds the database: the screen's sync says so, plainly, and
     sends nothing; once the other one is done, the screen's sync goes through."""
     from zsfield.app import make_app
-    from zsfield.store.synclock import sync_lock
+    from zsfield.store.sync_lock import sync_lock
 
     a1 = zone.laptop("A1")
     make_project(a1, "长鑫存储")

@@ -30,7 +30,7 @@ from sync_helpers import (
     zone_fixture,
 )
 from zsfield import protocol
-from zsfield.store.sync_apply import moved_changes, open_conflicts
+from zsfield.store.read.sync_lists import moved_changes, open_conflicts
 
 
 @pytest.fixture(params=backends())

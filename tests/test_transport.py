@@ -26,8 +26,12 @@ from sync_helpers import (
     make_database,
     wait_for,
 )
+from zsfield.sync.client import SyncClient, SyncOptions
 from zsfield.sync.http import make_client, tls_problem
-from zsfield.sync_client import SyncClient, SyncError, SyncOptions, check_server_url, login, run_sync
+from zsfield.sync.login import login
+from zsfield.sync.results import SyncError
+from zsfield.sync.run import run_sync
+from zsfield.sync.server_url import check_server_url
 
 # --- plain http:// ---------------------------------------------------------------------------------------------
 

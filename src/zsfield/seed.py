@@ -1428,7 +1428,7 @@ def _batches(seed: int, today: date, id_salt: int, synced: bool, projects: int) 
     me = seeder.demo_officer
     team = seeder.teams["s_sh"]
     office = seeder.offices[team["office"]]
-    identity = {  # who this laptop is, under the keys the sync keeps it (store.sync_apply.IDENTITY_KEYS)
+    identity = {  # who this laptop is, under the keys the sync keeps it (store.sync_state.IDENTITY_KEYS)
         "officer_id": me["id"],
         "officer_name": me["name"],
         "role": me["role"],

@@ -90,7 +90,9 @@ def _read_token(prompt: str) -> str:
 def cmd_login(args: argparse.Namespace) -> int:
     from zsfield.cli import CliError
     from zsfield.i18n import t
-    from zsfield.sync_client import SyncError, check_server_url, login
+    from zsfield.sync.login import login
+    from zsfield.sync.results import SyncError
+    from zsfield.sync.server_url import check_server_url
 
     settings = settings_for(args)
     try:
@@ -126,7 +128,7 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 def cmd_logout(args: argparse.Namespace) -> int:
     from zsfield.i18n import t
-    from zsfield.sync_client import logout
+    from zsfield.sync.login import logout
 
     settings = settings_for(args)
     store = None
@@ -182,13 +184,15 @@ class TextProgress:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from zsfield.sync_client import SyncOptions, notes, run_sync, summary_lines
+    from zsfield.sync.client import SyncOptions
+    from zsfield.sync.results import notes, summary_lines
+    from zsfield.sync.run import run_sync
 
     settings = settings_for(args)
     options = SyncOptions(allow_insecure_http=True if args.allow_insecure_http else None)
     with _open(settings) as store:
         if args.repair:
-            from zsfield.store.sync_apply import mark_realign
+            from zsfield.store.sync_state import mark_realign
 
             mark_realign(store)
         result = run_sync(store, settings, progress=TextProgress(), options=options)
@@ -207,8 +211,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def cmd_conflicts(args: argparse.Namespace) -> int:
     from zsfield.cli import CliError
     from zsfield.i18n import t
-    from zsfield.store.sync_apply import open_conflicts, open_rejections
-    from zsfield.sync_client import SyncError, fetch_conflicts
+    from zsfield.store.read.sync_lists import open_conflicts, open_rejections
+    from zsfield.sync.login import fetch_conflicts
+    from zsfield.sync.results import SyncError
 
     settings = settings_for(args)
     with _open(settings) as store:
@@ -258,7 +263,7 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
 def cmd_resolve(args: argparse.Namespace) -> int:
     from zsfield.cli import CliError
     from zsfield.i18n import t
-    from zsfield.store.sync_apply import ConflictDecisionError, resolve_conflict
+    from zsfield.store.conflicts import ConflictDecisionError, resolve_conflict
 
     settings = settings_for(args)
     value = None

@@ -1,6 +1,6 @@
 """同步 (F5) — send the outbox, receive every change, and decide what needs a person.
 
-* ``s`` (or the button) starts a sync in a thread worker — :func:`zsfield.sync_client.run_sync` with a progress
+* ``s`` (or the button) starts a sync in a thread worker — :func:`zsfield.sync.run.run_sync` with a progress
   callback and a cancel event (``x``); the app stays usable, the header's badge follows.
 * Tabs (keys 1-4): **conflicts** (both values side by side; ``m`` keep mine, ``t`` take theirs, ``e`` edit —
   each decision is itself an op that syncs), **rejected** (why, and what to do; ``d`` dismisses), the
@@ -28,10 +28,6 @@ from zsfield.screens.base import ZsModal, ZsScreen
 from zsfield.widgets.table import ZsTable
 
 TABS = ("conflicts", "rejections", "outbox", "result")
-_TITLE_FIELDS = {"project": "name", "lead": "title", "company": "name", "contact": "name", "officer": "name",
-                 "team": "name", "office": "name", "visit": "summary", "follow_up": "title", "note": "body",
-                 "service_item": "title", "stage_event": "to_value", "milestone": "kind",
-                 "capital_receipt": "amount", "target": "band", "service_plan": "summary"}  # fmt: skip
 
 
 def _short(value: Any, n: int = 28) -> str:
@@ -57,50 +53,6 @@ def _field_label(entity: str, name: str) -> str:
 def _entity_label(entity: str) -> str:
     key = f"sync.entity.{entity}"
     return t(key) if key in CATALOG else entity
-
-
-def _load_lists(store: Any) -> dict[str, Any]:
-    """Everything the screen shows, read in one go (in a worker)."""
-    from sqlalchemy import text
-
-    from zsfield.domain.models import ENTITIES
-    from zsfield.store.sync_apply import moved_changes, open_conflicts, open_rejections, sync_state
-
-    conflicts = open_conflicts(store, limit=500)
-    rejections = open_rejections(store, limit=500)
-    moved = moved_changes(store, limit=500)
-    with store.engine.connect() as conn:
-        outbox = [
-            dict(r)
-            for r in conn.execute(
-                text(
-                    "SELECT client_seq, entity, entity_id, op, fields, created_at FROM outbox ORDER BY client_seq LIMIT 500"
-                )
-            ).mappings()
-        ]
-        pending = int(conn.execute(text("SELECT count(*) FROM outbox")).scalar() or 0)
-        # a change about a record that moved to another team: the record left this laptop, its name is kept
-        titles: dict[tuple[str, str], str] = {
-            (m["entity"], m["entity_id"]): m["label"] or m["entity_id"][:8] for m in moved
-        }
-        for row in [*conflicts, *rejections, *outbox]:
-            entity, rid = row["entity"], row["entity_id"]
-            column = _TITLE_FIELDS.get(entity)
-            if (entity, rid) in titles or column is None or entity not in ENTITIES:
-                continue
-            table = ENTITIES[entity].__tablename__  # type: ignore[attr-defined]
-            found = conn.execute(text(f"SELECT {column} FROM {table} WHERE id = :id"), {"id": rid}).first()
-            titles[(entity, rid)] = str(found[0]) if found and found[0] is not None else rid[:8]
-    return {
-        "conflicts": conflicts,
-        "rejections": rejections,
-        "outbox": outbox,
-        "pending": pending,
-        "moved": len(moved),
-        "moved_keys": {(m["entity"], m["entity_id"]) for m in moved},
-        "titles": titles,
-        "state": sync_state(store),
-    }
 
 
 class EditConflictModal(ZsModal):
@@ -252,7 +204,9 @@ class SyncScreen(ZsScreen):
             store = self.zs.wait_store()
         except RuntimeError:
             return
-        data = _load_lists(store)
+        from zsfield.store.read.sync_lists import sync_lists
+
+        data = sync_lists(store)
         self.app.call_from_thread(self._show, data)
 
     def _when(self, text: Any) -> str:
@@ -342,7 +296,7 @@ class SyncScreen(ZsScreen):
         except ValueError:
             widget.update(raw)
             return
-        from zsfield.sync_client import SyncResult, notes, summary_lines
+        from zsfield.sync.results import SyncResult, notes, summary_lines
 
         known = {k: r[k] for k in SyncResult.__dataclass_fields__ if k in r}
         result = SyncResult(**known)
@@ -412,7 +366,8 @@ class SyncScreen(ZsScreen):
 
     @work(thread=True, exclusive=True, group="sync-run")
     def _run(self, cancel: threading.Event) -> None:
-        from zsfield.sync_client import SyncResult, run_sync
+        from zsfield.sync.results import SyncResult
+        from zsfield.sync.run import run_sync
 
         try:
             store = self.zs.wait_store()
@@ -440,7 +395,7 @@ class SyncScreen(ZsScreen):
         self._cancel = None
         bar = self.query_one("#sync-progress", ProgressBar)
         bar.update(total=1, progress=1 if result.ok else 0)
-        from zsfield.sync_client import notes, summary_lines
+        from zsfield.sync.results import notes, summary_lines
 
         summary = "\n".join([*summary_lines(result), *notes(result)])
         if result.ok:
@@ -500,7 +455,7 @@ class SyncScreen(ZsScreen):
 
     @work(thread=True, group="sync-decide")
     def _decide(self, conflict_id: str, choice: str, value: Any) -> None:
-        from zsfield.store.sync_apply import ConflictDecisionError, resolve_conflict
+        from zsfield.store.conflicts import ConflictDecisionError, resolve_conflict
 
         store = self.zs.wait_store()
         me = self.zs.me
@@ -521,7 +476,7 @@ class SyncScreen(ZsScreen):
 
     @work(thread=True, group="sync-decide")
     def _dismiss(self, rejection_id: str) -> None:
-        from zsfield.store.sync_apply import dismiss_rejection
+        from zsfield.store.conflicts import dismiss_rejection
 
         dismiss_rejection(self.zs.wait_store(), rejection_id)
         self.app.call_from_thread(self.zs.data_changed)

@@ -6,7 +6,7 @@ then renamed into place; an existing file is never overwritten. :func:`restore_d
 database's place: the backup is copied and checked first, migrated if it is older, refused if it is newer,
 and the current file (with its ``-wal``) is kept aside, never deleted. A restored laptop pulls everything
 again from cursor 0 and, before sending, checks its outbox against the server under the same client id
-(:func:`~zsfield.store.sync_apply.prepare_restored`): the ops the live database sent after the backup are
+(:func:`~zsfield.store.sync_state.prepare_restored`): the ops the live database sent after the backup are
 replayed by the server (acknowledged, never applied twice, never a conflict with the officer's own later
 edits), the others are sent. A restore waits for no sync: while one runs it is refused (``SyncBusy``).
 """
@@ -143,10 +143,10 @@ def restore_database(
     (:class:`DatabaseCorrupt`) or one from a newer zsfield (:class:`DatabaseTooNew`) leaves ``target`` as it
     was. An existing ``target`` is refused (:class:`WouldOverwrite`) unless ``force``; then it is renamed,
     with its ``-wal`` and ``-shm``, to :func:`aside_path` — nothing is deleted. The restored database keeps
-    its outbox and client id and pulls everything again (:func:`~zsfield.store.sync_apply.prepare_restored`).
-    Refused with :class:`~zsfield.store.synclock.SyncBusy` while a sync of ``target`` runs.
+    its outbox and client id and pulls everything again (:func:`~zsfield.store.sync_state.prepare_restored`).
+    Refused with :class:`~zsfield.store.sync_lock.SyncBusy` while a sync of ``target`` runs.
     """
-    from zsfield.store.synclock import sync_lock
+    from zsfield.store.sync_lock import sync_lock
 
     Path(target).parent.mkdir(parents=True, exist_ok=True)
     with sync_lock(target, busy="restore.busy"):
@@ -155,7 +155,7 @@ def restore_database(
 
 def _restore(backup: Path, target: Path, *, force: bool, now: datetime | None) -> Path | None:
     from zsfield.store.db import Store
-    from zsfield.store.sync_apply import K_SERVER, prepare_restored
+    from zsfield.store.sync_state import K_SERVER, prepare_restored
 
     if not backup.exists():
         raise DatabaseMissing("store.missing", path=backup)

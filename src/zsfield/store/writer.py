@@ -20,6 +20,7 @@ from zsfield.domain.enums import NOT_A_TOUCH_NOTE_KINDS
 from zsfield.domain.models import ENTITIES, TIMELINE_ENTITIES, Project, Record
 from zsfield.domain.types import UTCDateTime, as_utc, utcnow
 from zsfield.protocol import SCHEMA_VERSION  # the wire schema every outbox op records (one home: protocol.py)
+from zsfield.store.statements import sql_value
 
 # Metadata the server keeps itself: never part of an update op's changed fields.
 _META_FIELDS = frozenset({"id", "created_at", "updated_at", "created_by", "deleted"})
@@ -129,7 +130,7 @@ class Writer:
             if json_at:
                 values = list(values)
                 for i in json_at:
-                    values[i] = _sql_value(values[i])
+                    values[i] = sql_value(values[i])
                 values = tuple(values)
             tuples.append(values)
         placeholders = ", ".join("?" for _ in columns)
@@ -293,14 +294,6 @@ def _column_defaults(entity: str) -> dict[str, Any]:
         out[name] = None if repr(value) == "PydanticUndefined" else value
     _DEFAULTS_CACHE[entity] = out
     return out
-
-
-def _sql_value(value: Any) -> Any:
-    if isinstance(value, list | dict):
-        return orjson.dumps(value).decode()
-    if isinstance(value, bool):
-        return int(value)
-    return value
 
 
 def wire_rows(objs: Iterable[Record]) -> list[dict[str, Any]]:

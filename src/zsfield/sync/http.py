@@ -9,7 +9,7 @@ falls back to a stub ``main`` and everything else is unchanged.
 verified (``verify=True``: the system's trust store as httpx finds it, or the bundle ``SSL_CERT_FILE`` names,
 for a zone with its own certificate authority). There is deliberately no switch to turn verification off;
 plain ``http://`` to another machine is refused before any request (``check_server_url`` in
-:mod:`zsfield.sync_client`, opt-in ``allow_insecure_http``). :func:`tls_problem` tells a failed certificate
+:mod:`zsfield.sync.server_url`, opt-in ``allow_insecure_http``). :func:`tls_problem` tells a failed certificate
 check or handshake from a network outage, so the client can stop at once with a clear message instead of
 retrying.
 """

@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-02 01:30:00
 
-``sync_apply._pending_fields`` asks the outbox which of a page's records still have ops waiting (a pulled
+``outbox.pending_fields`` asks the outbox which of a page's records still have ops waiting (a pulled
 value never overwrites them). Without an index each lookup scans the whole outbox: cheap for the few
 hundred ops of a day, quadratic for a week offline (100,000 ops: every reply of 500 scanned them all).
 """
