@@ -94,7 +94,9 @@ def write_forever(db: str, seed: int, bulk: bool = False) -> None:  # noqa: C901
     from zsfield.domain.models import Company, FollowUp, Project
     from zsfield.domain.problems import DomainError
     from zsfield.store import Store, outbox, pull, push, sync_state
-    from zsfield.store import actions as a
+    from zsfield.store.actions import leads as lead_actions
+    from zsfield.store.actions import projects as project_actions
+    from zsfield.store.actions import timeline as timeline_actions
 
     rng = random.Random(seed)
     if bulk:  # pages large enough to be a bulk load: the indexes of the table they fill are put aside
@@ -112,7 +114,7 @@ def write_forever(db: str, seed: int, bulk: bool = False) -> None:  # noqa: C901
                 r = 0.8  # only pulled pages, most of them with more to come
             if r < 0.2:
                 with store.write(OFFICER) as w:
-                    lead = a.capture_lead(
+                    lead = lead_actions.capture_lead(
                         w,
                         title=f"线索{seed}-{n}",
                         company_name=f"公司{seed}-{n}",
@@ -121,15 +123,15 @@ def write_forever(db: str, seed: int, bulk: bool = False) -> None:  # noqa: C901
                         note="初次接触",
                     )
                     if rng.random() < 0.7:
-                        a.screen_lead(w, lead, verdict="real", reason="核实")
-                        a.convert_lead(w, lead, owner_team_id=TEAM, leader_id=OFFICER)
+                        lead_actions.screen_lead(w, lead, verdict="real", reason="核实")
+                        lead_actions.convert_lead(w, lead, owner_team_id=TEAM, leader_id=OFFICER)
             elif r < 0.4:
                 projects = _ids(store, "project")
                 if projects:
                     pid = rng.choice(projects)
                     follow = rng.random() < 0.5
                     with store.write(OFFICER) as w:
-                        a.log_visit(
+                        timeline_actions.log_visit(
                             w,
                             project_id=pid,
                             summary=f"拜访{n}",
@@ -143,22 +145,22 @@ def write_forever(db: str, seed: int, bulk: bool = False) -> None:  # noqa: C901
                         project = w.session.get(Project, pid)
                         i = STAGES.index(Stage(project.stage))
                         if i >= 2 or rng.random() < 0.2 and i > 0:
-                            a.move_stage(w, project, STAGES[i - 1], note="退回重谈")
+                            project_actions.move_stage(w, project, STAGES[i - 1], note="退回重谈")
                         else:
                             if i == 1:
-                                a.update_project(
+                                project_actions.update_project(
                                     w,
                                     project,
                                     intent_signed_on=date(2026, 11, 1),
                                     planned_investment=Decimal("80000000"),
                                 )
-                            a.move_stage(w, project, STAGES[i + 1])
+                            project_actions.move_stage(w, project, STAGES[i + 1])
             elif r < 0.64:
                 projects = _ids(store, "project")
                 if projects:
                     pid = rng.choice(projects)
                     with store.write(OFFICER) as w:
-                        a.update_project(
+                        project_actions.update_project(
                             w,
                             w.session.get(Project, pid),
                             industry=rng.choice(["芯片", "电池", "光伏"]),
@@ -171,7 +173,7 @@ def write_forever(db: str, seed: int, bulk: bool = False) -> None:  # noqa: C901
                     with store.write(OFFICER) as w:
                         fu = w.session.get(FollowUp, fid)
                         if rng.random() < 0.7:
-                            a.complete_follow_up(w, fu, outcome="已落实")
+                            timeline_actions.complete_follow_up(w, fu, outcome="已落实")
                         else:
                             w.delete(fu)
             elif r < 0.84:  # a pulled page: another officer's companies
@@ -367,7 +369,9 @@ def serve(lines: Iterator[str]) -> None:
 
 if __name__ == "__main__":
     # importing now, once, is the point: every forked writer starts with the store loaded
-    import zsfield.store.actions  # noqa: F401
+    import zsfield.store.actions.leads  # noqa: F401
+    import zsfield.store.actions.projects  # noqa: F401
+    import zsfield.store.actions.timeline  # noqa: F401
     import zsfield.store.pull  # noqa: F401
     import zsfield.store.push  # noqa: F401
     from zsfield.domain.codec import encode_record  # noqa: F401

@@ -343,7 +343,7 @@ class Zone:
 
 def make_project(lap: Laptop, name: str, **extra: Any) -> str:
     """A lead screened real and converted into a project of the laptop's team (as the officer would)."""
-    from zsfield.store.actions import capture_lead, convert_lead, screen_lead
+    from zsfield.store.actions.leads import capture_lead, convert_lead, screen_lead
 
     with lap.store.write(lap.officer_id) as w:
         lead = capture_lead(
@@ -356,7 +356,7 @@ def make_project(lap: Laptop, name: str, **extra: Any) -> str:
 
 def edit_project(lap: Laptop, project_id: str, **changes: Any) -> None:
     from zsfield.domain.models import Project
-    from zsfield.store.actions import update_project
+    from zsfield.store.actions.projects import update_project
 
     with lap.store.write(lap.officer_id) as w:
         project = w.session.get(Project, project_id)
@@ -407,7 +407,7 @@ def same_project(a: Laptop, b: Laptop, project_id: str) -> None:
 
 
 def visit(lap: Laptop, project_id: str, summary: str, next_on: date | None = None) -> str:
-    from zsfield.store.actions import log_visit
+    from zsfield.store.actions.timeline import log_visit
 
     with lap.store.write(lap.officer_id) as w:
         v, _ = log_visit(w, project_id=project_id, summary=summary, next_on=next_on)

@@ -19,7 +19,8 @@ from cli_helpers import digest, zsfield
 from sync_helpers import Zone, backends, edit_project, make_project, project_row, synced, visit, zone_fixture
 from zsfield.domain.enums import SourceChannel
 from zsfield.i18n import t
-from zsfield.store import Store, actions
+from zsfield.store import Store
+from zsfield.store.actions.leads import capture_lead
 from zsfield.store.backup import WouldOverwrite, backup_database, restore_database
 
 ACTOR = "00000000-0000-4000-8000-000000000001"
@@ -47,7 +48,7 @@ def count(path: Path, table: str) -> int:
 
 def add_lead(store: Store, title: str) -> None:
     with store.write(ACTOR) as w:
-        actions.capture_lead(w, title=title, source_channel=SourceChannel.STATIONED)
+        capture_lead(w, title=title, source_channel=SourceChannel.STATIONED)
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def test_backup_is_one_consistent_snapshot_while_a_write_is_open(tmp_path: Path)
 
     def writer() -> None:
         with store.write(ACTOR) as w:
-            actions.capture_lead(w, title="未提交", source_channel=SourceChannel.STATIONED)
+            capture_lead(w, title="未提交", source_channel=SourceChannel.STATIONED)
             w.session.flush()
             started.set()
             release.wait(30)

@@ -153,7 +153,7 @@ def _sync(lap: Laptop, **kw: Any) -> SyncResult:
 
 
 def _update(w: Any, pid: str, field: str, value: Any) -> None:
-    from zsfield.store.actions import update_project
+    from zsfield.store.actions.projects import update_project
 
     update_project(w, w.session.get(Project, pid), **{field: value})
 
@@ -249,7 +249,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
     @rule(who=st.integers(0, 3), n=st.integers(0, 9), convert=st.booleans())
     def capture(self, who: int, n: int, convert: bool) -> None:
         """A lead captured (its company, contact and note), screened real and, maybe, converted."""
-        from zsfield.store.actions import capture_lead, convert_lead, screen_lead
+        from zsfield.store.actions.leads import capture_lead, convert_lead, screen_lead
 
         lap = self.laps[who]
         team = self._team_for(lap, n)
@@ -309,7 +309,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
     def move_stage(self, who: int, n: int, back: bool, prepare: bool) -> None:
         """Advance a project one stage (preparing what the stage needs, or not: then it is refused), or
         move it back with a reason; stops at 意向签约."""
-        from zsfield.store.actions import move_stage, update_project
+        from zsfield.store.actions.projects import move_stage, update_project
 
         lap = self.laps[who]
         pid = self._pick(self._projects(lap), n)
@@ -335,7 +335,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
 
     @rule(who=st.integers(0, 3), n=st.integers(0, 99), follow=st.booleans())
     def log_visit(self, who: int, n: int, follow: bool) -> None:
-        from zsfield.store.actions import log_visit
+        from zsfield.store.actions.timeline import log_visit
 
         lap = self.laps[who]
         pid = self._pick(self._projects(lap), n)
@@ -346,7 +346,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
 
     @rule(who=st.integers(0, 3), n=st.integers(0, 99))
     def add_follow_up(self, who: int, n: int) -> None:
-        from zsfield.store.actions import add_follow_up
+        from zsfield.store.actions.timeline import add_follow_up
 
         lap = self.laps[who]
         lead_ids = _live(lap, "lead")
@@ -358,7 +358,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
 
     @rule(who=st.integers(0, 3), n=st.integers(0, 99))
     def complete_follow_up(self, who: int, n: int) -> None:
-        from zsfield.store.actions import complete_follow_up
+        from zsfield.store.actions.timeline import complete_follow_up
 
         lap = self.laps[who]
         fid = self._pick(_live(lap, "follow_up", "AND done = 0"), n)
@@ -455,7 +455,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
     def sync_while_editing(self, who: int, at: str, n: int) -> None:
         """The officer keeps working while the sync runs (the TUI never waits for it): an edit lands between a
         push reply and its storing, or between a pulled page and its storing."""
-        from zsfield.store.actions import update_project
+        from zsfield.store.actions.projects import update_project
 
         lap = self.laps[who]
         done: list[str] = []
@@ -489,7 +489,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
 
     @rule(n=st.integers(0, 99))
     def team_move(self, n: int) -> None:
-        from zsfield.store.actions import update_project
+        from zsfield.store.actions.projects import update_project
 
         sup = self.laps[3]
         pid = self._pick(self._projects(sup), n)

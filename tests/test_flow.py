@@ -30,7 +30,10 @@ from zsfield.domain.flow import (
 )
 from zsfield.domain.models import Lead, Project, StageEvent
 from zsfield.domain.problems import DomainError
-from zsfield.store import Store, actions
+from zsfield.store import Store
+from zsfield.store.actions.leads import capture_lead, convert_lead, screen_lead
+from zsfield.store.actions.projects import move_stage, set_status, update_project
+from zsfield.store.actions.service import add_service_item, set_milestone
 
 
 def credit_code(division: str = "320591", body: str = "MA1XY37Q") -> str:
@@ -260,13 +263,13 @@ def _move(store: Store, project_id: str, stage: Stage, **changes: Any) -> None:
     with store.write("officer-1") as w:
         project = w.session.get(Project, project_id)
         if changes:
-            actions.update_project(w, project, **changes)
-        actions.move_stage(w, project, stage)
+            update_project(w, project, **changes)
+        move_stage(w, project, stage)
 
 
 def test_from_lead_to_targets_reached_through_the_actions(store: Store) -> None:
     with store.write("officer-1") as w:
-        lead = actions.capture_lead(
+        lead = capture_lead(
             w,
             title="远澜储能电站项目",
             company_name="江苏远澜储能技术有限公司",
@@ -279,9 +282,9 @@ def test_from_lead_to_targets_reached_through_the_actions(store: Store) -> None:
     with store.write("leader-1") as w:
         lead = w.session.get(Lead, lead_id)
         with pytest.raises(DomainError, match="only a lead screened as real"):
-            actions.convert_lead(w, lead, owner_team_id="team-1", leader_id="leader-1")
-        actions.screen_lead(w, lead, verdict=Verdict.REAL, reason="企业投资意向真实，资金来源明确")
-        project = actions.convert_lead(w, lead, owner_team_id="team-1", leader_id="leader-1")
+            convert_lead(w, lead, owner_team_id="team-1", leader_id="leader-1")
+        screen_lead(w, lead, verdict=Verdict.REAL, reason="企业投资意向真实，资金来源明确")
+        project = convert_lead(w, lead, owner_team_id="team-1", leader_id="leader-1")
         project_id = project.id
         assert project.service_officer_id == "officer-1"  # 首次接待即服务专员
         assert project.planned_investment == Decimal("280000000")
@@ -293,19 +296,19 @@ def test_from_lead_to_targets_reached_through_the_actions(store: Store) -> None:
     _move(store, project_id, Stage.INTENT_SIGNED, intent_signed_on=date(2026, 1, 12))
     with store.write("officer-1") as w:
         project = w.session.get(Project, project_id)
-        actions.update_project(
+        update_project(
             w, project, contract_signed_on=date(2026, 2, 20), total_investment=Decimal("310000000")
         )
         for kind, promised in (
             (MilestoneKind.REGISTRATION, date(2026, 4, 1)),
             (MilestoneKind.CONSTRUCTION_START, date(2026, 8, 1)),
         ):
-            actions.set_milestone(w, project, kind, promised_on=promised)
+            set_milestone(w, project, kind, promised_on=promised)
     with pytest.raises(DomainError) as refused:
         _move(store, project_id, Stage.CONTRACT_SIGNED)
     assert "the promised Production start date is missing" in refused.value.message("en")
     with store.write("officer-1") as w:
-        actions.set_milestone(
+        set_milestone(
             w,
             w.session.get(Project, project_id),
             MilestoneKind.PRODUCTION_START,
@@ -324,18 +327,16 @@ def test_from_lead_to_targets_reached_through_the_actions(store: Store) -> None:
         _move(store, project_id, Stage.PERMITS)
     with store.write("officer-1") as w:
         project = w.session.get(Project, project_id)
-        actions.add_service_item(
-            w, project, title="", permit_type=PermitType.FILING, responsible="行政审批局"
-        )
-        actions.add_service_item(w, project, title="", permit_type=PermitType.CONSTRUCTION)
+        add_service_item(w, project, title="", permit_type=PermitType.FILING, responsible="行政审批局")
+        add_service_item(w, project, title="", permit_type=PermitType.CONSTRUCTION)
     _move(store, project_id, Stage.PERMITS)
     _move(store, project_id, Stage.CONSTRUCTION, construction_start_on=date(2026, 8, 10))
     with store.write("officer-1") as w:  # delayed needs a reason and a date; the stage stays
         project = w.session.get(Project, project_id)
         with pytest.raises(DomainError):
-            actions.set_status(w, project, ProjectStatus.DELAYED)
+            set_status(w, project, ProjectStatus.DELAYED)
     with store.write("officer-1") as w:
-        actions.set_status(
+        set_status(
             w,
             w.session.get(Project, project_id),
             ProjectStatus.DELAYED,
@@ -343,7 +344,7 @@ def test_from_lead_to_targets_reached_through_the_actions(store: Store) -> None:
             on=date(2026, 10, 1),
         )
     with store.write("officer-1") as w:
-        actions.set_status(w, w.session.get(Project, project_id), ProjectStatus.ACTIVE)
+        set_status(w, w.session.get(Project, project_id), ProjectStatus.ACTIVE)
     _move(store, project_id, Stage.COMMISSIONING)
     _move(store, project_id, Stage.PRODUCTION, production_start_on=date(2027, 5, 20))
     _move(

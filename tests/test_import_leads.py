@@ -14,7 +14,8 @@ import pytest
 from reports_fixtures import open_yunhu
 from zsfield.domain.enums import SourceChannel
 from zsfield.reports.errors import ReportError
-from zsfield.reports.importer import apply_plan, parse_channel, plan_import
+from zsfield.reports.importer import parse_channel, plan_import
+from zsfield.store.actions.leads import import_leads
 
 DATA = Path(__file__).parent / "data" / "reports"
 TODAY = date(2026, 11, 23)
@@ -90,7 +91,7 @@ def test_dry_run_on_the_command_line_writes_nothing(yunhu: Any, capsys: Any) -> 
 def test_real_run_writes_the_good_rows_in_one_transaction(yunhu: Any) -> None:
     before = counts(yunhu)
     plan = plan_import(yunhu, DATA / "leads_mixed.csv", today=TODAY)
-    ids = apply_plan(yunhu, plan, "officer-a1")
+    ids = import_leads(yunhu, plan, "officer-a1")
     after = counts(yunhu)
     assert len(ids) == 3
     assert after["lead"] == before["lead"] + 3
@@ -110,9 +111,9 @@ def test_real_run_writes_the_good_rows_in_one_transaction(yunhu: Any) -> None:
 
 def test_a_failure_half_way_writes_nothing(yunhu: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from zsfield.domain.problems import DomainError, Problem
-    from zsfield.store import actions
+    from zsfield.store.actions import leads
 
-    real = actions.capture_lead
+    real = leads.capture_lead
     calls = {"n": 0}
 
     def flaky(w: Any, **kw: Any) -> Any:
@@ -121,11 +122,11 @@ def test_a_failure_half_way_writes_nothing(yunhu: Any, monkeypatch: pytest.Monke
             raise DomainError(Problem("action.lead_needs_title"))
         return real(w, **kw)
 
-    monkeypatch.setattr(actions, "capture_lead", flaky)
+    monkeypatch.setattr(leads, "capture_lead", flaky)
     before = counts(yunhu)
     plan = plan_import(yunhu, DATA / "leads_mixed.csv", today=TODAY)
     with pytest.raises(ReportError) as err:
-        apply_plan(yunhu, plan, "officer-a1")
+        import_leads(yunhu, plan, "officer-a1")
     assert err.value.key == "imp.write_failed"
     assert counts(yunhu) == before
 

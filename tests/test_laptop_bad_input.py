@@ -23,8 +23,8 @@ from zsfield.store import (
     DiskFull,
     Store,
     StoreError,
-    actions,
 )
+from zsfield.store.actions.leads import capture_lead
 
 ACTOR = "00000000-0000-4000-8000-000000000001"
 
@@ -181,7 +181,7 @@ def test_a_full_disk_rolls_the_write_back(good_db: Path, tmp_path: Path) -> None
         dbapi_conn.execute(f"PRAGMA max_page_count={pages}")  # not one page more than the file has
 
     with pytest.raises(DiskFull) as full, store.write(ACTOR) as w:
-        actions.capture_lead(
+        capture_lead(
             w,
             title="磁盘已满时的线索",
             company_name="满盘科技有限公司",
@@ -196,7 +196,7 @@ def test_a_full_disk_rolls_the_write_back(good_db: Path, tmp_path: Path) -> None
     assert store.scalar("SELECT count(*) FROM lead WHERE title = '磁盘已满时的线索'") == 0
     assert store.scalar("PRAGMA integrity_check") == "ok"
     with store.write(ACTOR) as w:  # and with room again, the same write goes through
-        actions.capture_lead(w, title="之后的线索", source_channel=SourceChannel.STATIONED)
+        capture_lead(w, title="之后的线索", source_channel=SourceChannel.STATIONED)
     assert store.scalar("SELECT count(*) FROM lead") == leads + 1
     store.close()
 

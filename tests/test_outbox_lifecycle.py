@@ -219,7 +219,7 @@ def _server_ops(zone: Zone) -> Counter[str]:
 
 
 def _write_ops(lap: Laptop, written: list[str], stop: threading.Event, leads: list[str]) -> None:
-    from zsfield.store.actions import capture_lead
+    from zsfield.store.actions.leads import capture_lead
 
     n = 0
     while not stop.is_set() or n < 5:

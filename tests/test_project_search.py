@@ -10,7 +10,7 @@ import pytest
 
 from zsfield.seed import seed_database
 from zsfield.store import Store
-from zsfield.store.queries import ProjectFilter, ProjectTextIndex, list_projects
+from zsfield.store.read.projects import ProjectFilter, ProjectTextIndex, list_projects
 
 TERMS = ["新", "新能", "新能源", "科", "科技", "a", "ab", "ltd", "有限公司", "zzz-none", "  科技  ", "-"]
 

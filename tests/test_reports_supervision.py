@@ -17,13 +17,12 @@ from zsfield.reports.supervision import (
     LIANG_WEI,
     SAN_WEI,
     ReviewFilter,
-    add_supervision_note,
     gap_lists,
     overdue_items,
-    request_reason,
     review_page,
     stale_page,
 )
+from zsfield.store.actions.supervision import add_supervision_note, request_reason
 
 
 @pytest.fixture
@@ -82,10 +81,10 @@ def test_stale_projects_with_their_reasons(yunhu: Any) -> None:
     assert rows[pid(6)].reason == "" and rows[pid(6)].requested_at is not None
     # the owner answers with a reason (久未跟进原因): the project stays on the list, now with its reason
     from zsfield.domain.enums import NoteKind
-    from zsfield.store import actions
+    from zsfield.store.actions.timeline import add_note
 
     with yunhu.write(IDS.a2) as w:
-        actions.add_note(w, project_id=pid(7), kind=NoteKind.STALE_REASON, body="企业内部决策延后")
+        add_note(w, project_id=pid(7), kind=NoteKind.STALE_REASON, body="企业内部决策延后")
     rows = {r.id: r for r in stale_page(yunhu, now=NOW).rows}
     assert rows[pid(7)].reason == "企业内部决策延后" and rows[pid(7)].reason_at is not None
     # a visit is a touch: the project leaves the list
@@ -123,10 +122,10 @@ def test_asking_for_a_reason_and_supervising_are_synced_notes(yunhu: Any) -> Non
     assert pid(1) in {r.id for r in stale_page(yunhu, now=NOW).rows}
     assert yunhu.scalar(last_entry, p=pid(1)) == touched_before
     # an ordinary note is a touch
-    from zsfield.store import actions
+    from zsfield.store.actions.timeline import add_note
 
     with yunhu.write(IDS.sup) as w:
-        actions.add_note(w, body="电话沟通了注册进度", project_id=pid(1))
+        add_note(w, body="电话沟通了注册进度", project_id=pid(1))
     assert yunhu.scalar(last_entry, p=pid(1)) != touched_before
 
 

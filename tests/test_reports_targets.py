@@ -11,16 +11,15 @@ from typing import Any
 import pytest
 
 from reports_fixtures import IDS, open_yunhu
-from zsfield.reports.errors import ReportError
+from zsfield.domain.problems import DomainError
 from zsfield.reports.facts import load_projects
 from zsfield.reports.targets import (
     load_targets,
     monthly_curve,
     progress_from_store,
     read_targets_file,
-    save_targets,
-    set_targets,
 )
+from zsfield.store.actions.targets import save_targets, set_targets
 
 DATA = Path(__file__).parent / "data" / "reports"
 
@@ -100,7 +99,9 @@ def test_entering_targets_upserts_with_outbox_ops(yunhu: Any) -> None:
     with yunhu.write(IDS.sup) as w:
         assert set_targets(w, year=2026, owner_kind="team", owner_id=IDS.t2, owner_name="驻东京招商组",
                            counts={"b1yi": 3}) == 0  # fmt: skip
-        with pytest.raises(ReportError):
+        with pytest.raises(
+            DomainError
+        ):  # an action: refused like every other one (the forms show DomainError)
             set_targets(w, year=2026, owner_kind="team", owner_id=IDS.t2, owner_name="x", counts={"b1yi": -1})
 
 

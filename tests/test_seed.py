@@ -276,7 +276,7 @@ def test_demo_officer_has_an_interesting_dashboard(db: sqlite3.Connection, seede
 
 
 def test_companies_names_codes_and_near_duplicates(seeded: tuple[Path, dict], db: sqlite3.Connection) -> None:
-    from zsfield.store.companies import company_index
+    from zsfield.store.read.lookups import company_index
 
     codes = [r[0] for r in db.execute("SELECT credit_code FROM company WHERE credit_code IS NOT NULL")]
     assert codes and all(is_valid_credit_code(c) for c in codes)

@@ -407,7 +407,7 @@ def test_laptops_moving_stages_sync_through_the_checks(zone: Zone) -> None:
     """The real client: forward moves and a move back with its reason, sent one op per batch (so the move
     back is the last op of its batch and its event opens the next)."""
     from zsfield.domain.models import Project
-    from zsfield.store.actions import move_stage
+    from zsfield.store.actions.projects import move_stage
 
     lap = zone.laptop("林晓", team="一组")
     pid = make_project(lap, "真实阶段项目")

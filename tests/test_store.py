@@ -14,7 +14,10 @@ from sqlalchemy import text
 
 from zsfield.domain.enums import LeadStatus, SourceChannel, Verdict, VisitKind
 from zsfield.domain.models import Company, Lead, Note, Project
-from zsfield.store import Store, actions
+from zsfield.store import Store
+from zsfield.store.actions.leads import capture_lead, convert_lead, screen_lead
+from zsfield.store.actions.projects import move_stage
+from zsfield.store.actions.timeline import log_visit
 from zsfield.store.writer import SCHEMA_VERSION
 
 ACTOR = "00000000-0000-4000-8000-000000000001"
@@ -47,20 +50,20 @@ def count(store: Store, table: str) -> int:
 
 def new_project(store: Store) -> str:
     with store.write(ACTOR) as w:
-        lead = actions.capture_lead(
+        lead = capture_lead(
             w,
             title="远澜储能项目",
             company_name="江苏远澜储能技术有限公司",
             source_channel=SourceChannel.FAIR,
         )
-        actions.screen_lead(w, lead, verdict=Verdict.REAL, reason="意向真实")
-        project = actions.convert_lead(w, lead, owner_team_id="team-1", leader_id="leader-1")
+        screen_lead(w, lead, verdict=Verdict.REAL, reason="意向真实")
+        project = convert_lead(w, lead, owner_team_id="team-1", leader_id="leader-1")
         return project.id
 
 
 def test_every_write_appends_its_op_in_the_same_transaction(store: Store) -> None:
     with store.write(ACTOR) as w:
-        lead = actions.capture_lead(
+        lead = capture_lead(
             w,
             title="恒芯功率器件项目",
             company_name="无锡恒芯微电子有限公司",
@@ -110,7 +113,7 @@ def test_a_refused_action_writes_nothing(store: Store) -> None:
 
     with pytest.raises(DomainError), store.write(ACTOR) as w:
         project = w.session.get(Project, project_id)
-        actions.move_stage(w, project, "contract_signed")
+        move_stage(w, project, "contract_signed")
     assert (count(store, "stage_event"), count(store, "outbox")) == before
     with store.read() as s:
         assert s.get(Project, project_id).stage == "screening"
@@ -156,15 +159,13 @@ def test_last_entry_at_follows_the_latest_timeline_entry(store: Store) -> None:
     later = datetime.now(UTC) - timedelta(hours=1)
     earlier = later - timedelta(days=40)
     with store.write(ACTOR) as w:
-        actions.log_visit(
-            w, project_id=project_id, kind=VisitKind.RECEPTION, occurred_at=earlier, summary="来访接待"
-        )
+        log_visit(w, project_id=project_id, kind=VisitKind.RECEPTION, occurred_at=earlier, summary="来访接待")
     with store.read() as s:
         assert (
             s.get(Project, project_id).last_entry_at == converted_at
         )  # an older entry does not move it back
     with store.write(ACTOR) as w:
-        actions.log_visit(
+        log_visit(
             w,
             project_id=project_id,
             kind=VisitKind.CALL,

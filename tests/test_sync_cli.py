@@ -39,7 +39,7 @@ def run(
 
 def add_lead(db: Path, title: str) -> None:
     from zsfield.store import Store
-    from zsfield.store.actions import capture_lead
+    from zsfield.store.actions.leads import capture_lead
 
     with Store.open(db, create=False) as store:
         officer = store.get_state("officer_id")

@@ -143,7 +143,7 @@ def test_server_restored_from_an_older_backup(zone: Zone) -> None:
 
 def test_a_change_too_large_to_send_is_rejected_visibly_and_does_not_block(zone: Zone) -> None:
     from zsfield import protocol
-    from zsfield.store.actions import add_note
+    from zsfield.store.actions.timeline import add_note
 
     a1 = zone.laptop("A1")
     pid = make_project(a1, "超大备注项目")
@@ -165,7 +165,7 @@ def test_an_op_the_servers_checks_refuse_becomes_a_rejection_and_does_not_block(
     its queue goes through — before and after the bad op."""
     from datetime import UTC, datetime
 
-    from zsfield.store.actions import log_visit
+    from zsfield.store.actions.timeline import log_visit
 
     a1 = zone.laptop("A1")
     pid = make_project(a1, "时钟错乱项目")

@@ -404,9 +404,8 @@ def test_a_laptop_lists_a_pulled_record_it_cannot_read_and_stores_the_rest(
 
     from cli_helpers import zsfield
     from sync_helpers import Zone as LaptopZone
-    from zsfield.store.actions import capture_lead
-    from zsfield.store.companies import company_index
-    from zsfield.store.queries import company_names
+    from zsfield.store.actions.leads import capture_lead
+    from zsfield.store.read.lookups import company_index, company_names
     from zsfield.store.read.sync_lists import open_rejections
     from zsfield_sync.storage import records, write_tx
 

@@ -198,7 +198,7 @@ def _next_seq(http: httpx.Client, lap: Laptop) -> int:
 
 def test_a_lead_and_a_contact_moved_between_teams_leave_the_old_team(zone: Zone) -> None:
     from zsfield.domain.models import Contact, Lead
-    from zsfield.store.actions import capture_lead
+    from zsfield.store.actions.leads import capture_lead
 
     a1, _a2, b1, sup = _teams(zone)
     with a1.store.write(a1.officer_id) as w:
@@ -210,7 +210,7 @@ def test_a_lead_and_a_contact_moved_between_teams_leave_the_old_team(zone: Zone)
         w.insert(contact)
         contact_id = contact.id
     with a1.store.write(a1.officer_id) as w:
-        from zsfield.store.actions import log_visit
+        from zsfield.store.actions.timeline import log_visit
 
         log_visit(w, lead_id=lead_id, summary="线索拜访")
     synced(a1, b1, sup)

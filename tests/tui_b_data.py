@@ -127,13 +127,13 @@ def new_project(
 ) -> str:
     """capture → screen (real) → convert, through actions, like an officer would. Returns the project id."""
     from zsfield.domain.models import Lead
-    from zsfield.store import actions
+    from zsfield.store.actions.leads import capture_lead, convert_lead, screen_lead
 
     team_id, leader_id, officer_id = (
         (org.team1, org.leader, org.me) if team == 1 else (org.team2, org.leader2, org.officer2)
     )
     with store.write(officer_id) as w:
-        lead = actions.capture_lead(
+        lead = capture_lead(
             w,
             title=title,
             company_name=company,
@@ -148,10 +148,10 @@ def new_project(
         lead_id = lead.id
     with store.write(officer_id) as w:
         lead = w.session.get(Lead, lead_id)
-        actions.screen_lead(w, lead, verdict=Verdict.REAL, reason="实地核实，企业有扩产计划")
+        screen_lead(w, lead, verdict=Verdict.REAL, reason="实地核实，企业有扩产计划")
     with store.write(officer_id) as w:
         lead = w.session.get(Lead, lead_id)
-        project = actions.convert_lead(w, lead, owner_team_id=team_id, leader_id=leader_id)
+        project = convert_lead(w, lead, owner_team_id=team_id, leader_id=leader_id)
         return project.id
 
 
@@ -189,7 +189,8 @@ STAGE_FIELDS: dict[Stage, dict[str, Any]] = {
 def advance_to(store: Any, actor: str, project_id: str, target: Stage) -> None:
     """Fill what each stage needs and move the project forward until it stands at ``target``."""
     from zsfield.domain.models import Project
-    from zsfield.store import actions
+    from zsfield.store.actions.projects import move_stage, update_project
+    from zsfield.store.actions.service import add_service_item, set_milestone
 
     while True:
         with store.write(actor) as w:
@@ -203,26 +204,27 @@ def advance_to(store: Any, actor: str, project_id: str, target: Stage) -> None:
             if "total_investment" in fields and p.planned_investment:
                 fields = {**fields, "total_investment": p.planned_investment * Decimal("1.25")}
             if fields:
-                actions.update_project(w, p, **fields)
+                update_project(w, p, **fields)
             if nxt == Stage.CONTRACT_SIGNED:
                 for kind, on in (
                     (MilestoneKind.REGISTRATION, date(2026, 6, 30)),
                     (MilestoneKind.CONSTRUCTION_START, date(2026, 9, 30)),
                     (MilestoneKind.PRODUCTION_START, date(2027, 6, 30)),
                 ):
-                    actions.set_milestone(w, p, kind, promised_on=on)
+                    set_milestone(w, p, kind, promised_on=on)
             if nxt == Stage.PERMITS:
-                actions.add_service_item(
-                    w, p, title="", permit_type=PermitType.FILING, due_on=date(2026, 7, 31)
-                )
-            actions.move_stage(w, p, nxt)
+                add_service_item(w, p, title="", permit_type=PermitType.FILING, due_on=date(2026, 7, 31))
+            move_stage(w, p, nxt)
 
 
 def build_dataset(path: Path) -> tuple[Any, Org, dict[str, str]]:
     """The store (open), the organisation, and the named projects: ``main`` (at 意向签约 with visits,
     service items, a receipt, contacts), ``fresh`` (研判) and ten more across the stages."""
     from zsfield.domain.models import Contact, Project
-    from zsfield.store import Store, actions
+    from zsfield.store import Store
+    from zsfield.store.actions.projects import update_project
+    from zsfield.store.actions.service import add_capital_receipt, add_service_item, set_milestone
+    from zsfield.store.actions.timeline import log_visit
 
     store = Store.open(path)
     projects: dict[str, str] = {}
@@ -264,8 +266,8 @@ def build_dataset(path: Path) -> tuple[Any, Org, dict[str, str]]:
         tick.at = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
         with store.write(org.me) as w:
             p = w.session.get(Project, main)
-            actions.update_project(w, p, policy_asks="希望给予设备投资补贴", open_questions="二期用地指标")
-            actions.log_visit(
+            update_project(w, p, policy_asks="希望给予设备投资补贴", open_questions="二期用地指标")
+            log_visit(
                 w,
                 project_id=main,
                 kind=VisitKind.VISIT,
@@ -277,7 +279,7 @@ def build_dataset(path: Path) -> tuple[Any, Org, dict[str, str]]:
                 next_step="报送项目建议书",
                 next_on=date(2026, 11, 30),
             )
-            actions.log_visit(
+            log_visit(
                 w,
                 project_id=main,
                 kind=VisitKind.MEETING,
@@ -290,7 +292,7 @@ def build_dataset(path: Path) -> tuple[Any, Org, dict[str, str]]:
                 next_step="提交协议修改稿",
                 next_on=date(2026, 11, 25),
             )
-            actions.add_service_item(
+            add_service_item(
                 w,
                 p,
                 title="环评手续预审",
@@ -298,7 +300,7 @@ def build_dataset(path: Path) -> tuple[Any, Org, dict[str, str]]:
                 responsible="生态环境分局",
                 due_on=date(2026, 11, 10),
             )
-            actions.add_service_item(
+            add_service_item(
                 w,
                 p,
                 title="人才公寓 20 套",
@@ -306,8 +308,8 @@ def build_dataset(path: Path) -> tuple[Any, Org, dict[str, str]]:
                 responsible="人社局",
                 due_on=date(2027, 1, 15),
             )
-            actions.set_milestone(w, p, MilestoneKind.REGISTRATION, promised_on=date(2026, 11, 1))
-            actions.add_capital_receipt(
+            set_milestone(w, p, MilestoneKind.REGISTRATION, promised_on=date(2026, 11, 1))
+            add_capital_receipt(
                 w,
                 p,
                 received_on=date(2026, 10, 12),

@@ -22,7 +22,7 @@ from zsfield.i18n import t
 if TYPE_CHECKING:
     from zsfield.config import Settings
     from zsfield.store import Store
-    from zsfield.store.queries import Me
+    from zsfield.store.read.today import Me
 
 
 def _screen_factory(module: str, cls: str) -> Callable[[], Any]:
@@ -130,7 +130,7 @@ class ZsFieldApp(App[int]):
     @work(thread=True, exclusive=True, group="store")
     def _open_store(self) -> None:
         from zsfield.store import Store, StoreError
-        from zsfield.store.queries import whoami
+        from zsfield.store.read.today import whoami
 
         try:
             if self.store is None:

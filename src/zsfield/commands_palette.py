@@ -52,7 +52,8 @@ class RecordSearchProvider(Provider):
         app: ZsFieldApp = self.app  # type: ignore[assignment]
         if app.store is None:
             return
-        from zsfield.store.queries import ProjectFilter, list_leads, list_projects
+        from zsfield.store.read.leads import list_leads
+        from zsfield.store.read.projects import ProjectFilter, list_projects
 
         store = app.store
         projects = await self._run(

@@ -142,7 +142,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_match_company(args: argparse.Namespace) -> int:
-    from zsfield.store.companies import company_index
+    from zsfield.store.read.lookups import company_index
 
     settings = settings_for(args)
     with sqlite_errors(settings.db_path), open_existing(settings) as store:

@@ -262,8 +262,9 @@ def cmd_import_leads(args: argparse.Namespace) -> int:
     from zsfield.format import amount
     from zsfield.i18n import t
     from zsfield.reports.errors import ReportError
-    from zsfield.reports.importer import apply_plan, plan_import
-    from zsfield.store.queries import whoami
+    from zsfield.reports.importer import plan_import
+    from zsfield.store.actions.leads import import_leads
+    from zsfield.store.read.today import whoami
 
     settings, store = _open(args)
     with store:
@@ -310,7 +311,7 @@ def cmd_import_leads(args: argparse.Namespace) -> int:
             print(t("imp.cli.nothing"))
             return 1 if plan.bad else 0
         try:
-            ids = apply_plan(store, plan, me.id)
+            ids = import_leads(store, plan, me.id)
         except ReportError as exc:
             raise _fail(exc) from None
         print(t("imp.cli.done", n=len(ids)))
@@ -368,7 +369,8 @@ def cmd_targets_import(args: argparse.Namespace) -> int:
     from zsfield.i18n import t
     from zsfield.reports.errors import ReportError
     from zsfield.reports.periods import parse_year
-    from zsfield.reports.targets import read_targets_file, save_targets
+    from zsfield.reports.targets import read_targets_file
+    from zsfield.store.actions.targets import save_targets
 
     settings, store = _open(args)
     with store:

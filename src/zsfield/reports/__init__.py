@@ -2,7 +2,9 @@
 (月度专报), the weekly collection table (项目信息采集表), xlsx / csv export and lead import.
 
 Every figure is computed here, once, for the CLI, the TUI and the tests. No Textual or Rich here (a test
-checks it). Computations never read the clock: callers pass ``as_of`` / ``today``.
+checks it). Computations never read the clock: callers pass ``as_of`` / ``today``. Reports only read: their
+writes (targets, 督办 notes, lead import) are actions in :mod:`zsfield.store.actions`, and the follow-up rules
+they count by (stale, overdue, last touch) are those of :mod:`zsfield.store.read.rules`.
 
 Modules:
 

@@ -24,7 +24,7 @@ Counting rules that every report shares (documented once, here):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -32,18 +32,7 @@ from sqlalchemy import text
 from zsfield.domain.enums import ProjectStatus, Stage
 from zsfield.domain.money import Money, to_usd
 from zsfield.store.db import Store
-
-
-def _d(value: str | None) -> date | None:
-    return None if not value else date.fromisoformat(value)
-
-
-def _dt(value: str | None) -> datetime | None:
-    return None if not value else datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-def _dec(value: str | None) -> Decimal | None:
-    return None if value in (None, "") else Decimal(value)
+from zsfield.store.read.common import as_date, as_dec, as_dt
 
 
 @dataclass(frozen=True)
@@ -171,28 +160,28 @@ def load_projects(store: Store) -> list[ProjectFacts]:
                     office=r[15],
                     stage=Stage(r[16]),
                     status=ProjectStatus(r[17]),
-                    status_on=_d(r[18]),
+                    status_on=as_date(r[18]),
                     industry=r[19] or "",
                     park_area=r[20] or "",
                     is_real_estate=bool(r[21]),
-                    investment_cny=_dec(r[22]),
+                    investment_cny=as_dec(r[22]),
                     band=r[23],
-                    fixed_asset_investment=_dec(r[24]),
-                    land_need_mu=_dec(r[25]),
-                    land_area_mu=_dec(r[26]),
+                    fixed_asset_investment=as_dec(r[24]),
+                    land_need_mu=as_dec(r[25]),
+                    land_area_mu=as_dec(r[26]),
                     no_new_land=bool(r[27]),
-                    intent_signed_on=_d(r[28]),
-                    contract_signed_on=_d(r[29]),
-                    construction_start_on=_d(r[30]),
-                    completion_on=_d(r[31]),
-                    production_start_on=_d(r[32]),
-                    fc_contracted=_dec(r[33]),
+                    intent_signed_on=as_date(r[28]),
+                    contract_signed_on=as_date(r[29]),
+                    construction_start_on=as_date(r[30]),
+                    completion_on=as_date(r[31]),
+                    production_start_on=as_date(r[32]),
+                    fc_contracted=as_dec(r[33]),
                     fc_currency=r[34] or "USD",
-                    fc_rate_usd=_dec(r[35]),
+                    fc_rate_usd=as_dec(r[35]),
                     stale_reason=r[36] or "",
-                    created_at=_dt(r[37]),
-                    stage_since=_dt(r[38]),
-                    last_entry_at=_dt(r[39]),
+                    created_at=as_dt(r[37]),
+                    stage_since=as_dt(r[38]),
+                    last_entry_at=as_dt(r[39]),
                 )
             )
     return out
@@ -281,8 +270,8 @@ def load_leads(store: Store, start: date | None = None, end: date | None = None)
     with store.engine.connect() as conn:
         return [
             LeadFacts(
-                r[0], r[1], r[2] or "", r[3], _d(r[4]), r[5], r[6], _dec(r[7]), r[8] or "CNY", r[9] or "",
-                _dec(r[10]), r[11], r[12], r[13],
+                r[0], r[1], r[2] or "", r[3], as_date(r[4]), r[5], r[6], as_dec(r[7]), r[8] or "CNY", r[9] or "",
+                as_dec(r[10]), r[11], r[12], r[13],
             )
             for r in conn.execute(text(sql), params)
         ]  # fmt: skip

@@ -13,8 +13,8 @@
    flagged for screening. A row whose company already has a live lead (not rejected), or repeats an earlier
    row of the file, is a **duplicate lead**: flagged and skipped unless ``keep_duplicates``.
 5. **Preview** (dry run): what would be created — nothing is written.
-6. **Write**: every good row in ONE transaction through :func:`zsfield.store.actions.capture_lead` (lead,
-   company, contact, note, each with its outbox op), or nothing at all.
+6. **Write** (not here: :func:`zsfield.store.actions.leads.import_leads`): every good row in ONE
+   transaction through ``capture_lead`` (lead, company, contact, note, each with its outbox op), or nothing.
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ def plan_import(
 ) -> ImportPlan:
     """Read and check ``path`` against the store; write nothing. Raises :class:`ReportError` when the file
     cannot be read or has no company column (nothing can be imported then)."""
-    from zsfield.store.companies import company_index
+    from zsfield.store.read.lookups import company_index
 
     path = Path(path)
     sheet: Sheet = read_table(path)
@@ -403,32 +403,3 @@ def _day(value: Any) -> date | None:
         return parse_day(raw)
     except ReportError:
         raise ReportError("imp.reason.bad_date", text=raw) from None
-
-
-# --- writing ---------------------------------------------------------------------------------------------------
-
-
-def apply_plan(store: Store, plan: ImportPlan, actor_id: str | None) -> list[str]:
-    """Write every row of ``plan.to_create`` in one transaction (lead, company, contact, note and their
-    outbox ops) through :func:`capture_lead`; all or nothing. Returns the new lead ids.
-
-    Rows of the same new company share the company created for the first of them.
-    """
-    from zsfield.domain.problems import DomainError
-    from zsfield.store import actions
-
-    created: list[str] = []
-    new_companies: dict[str, str] = {}
-    try:
-        with store.write(actor_id) as w:
-            for item in plan.to_create:
-                values = dict(item.values)
-                norm = normalise_company_name(item.company_name)
-                company_id = item.company_id or new_companies.get(norm)
-                lead = actions.capture_lead(w, company_id=company_id, **values)
-                if item.company_id is None and norm not in new_companies and lead.company_id:
-                    new_companies[norm] = lead.company_id
-                created.append(lead.id)
-    except DomainError as exc:
-        raise ReportError("imp.write_failed", reason=exc.message()) from exc
-    return created

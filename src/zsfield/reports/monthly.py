@@ -33,8 +33,9 @@ from zsfield.reports.facts import (
     states_at,
 )
 from zsfield.reports.periods import Period, end_of_day_utc
-from zsfield.reports.supervision import CLOSED, OverdueRow, last_touches, overdue_items
+from zsfield.reports.supervision import OverdueRow, last_touches, overdue_items
 from zsfield.store.db import Store
+from zsfield.store.read import rules
 
 YI = Decimal(100_000_000)
 WAN = Decimal(10_000)
@@ -112,18 +113,19 @@ def monthly_figures(
 
     def open_at(p: ProjectFacts) -> StateAt | None:
         s = states[p.id]
-        return s if s.stage is not None and s.status.value not in CLOSED else None
+        return s if s.stage is not None and s.status.value not in rules.CLOSED else None
 
     negotiating = [p for p in projects if (s := open_at(p)) is not None and s.stage == Stage.NEGOTIATING]
     stale = []
     for p in projects:
         s = open_at(p)
-        if s is None or s.stage == Stage.EFFECTIVE:
+        if s is None or s.stage is None:
             continue
-        ref = touches.get(p.id) or p.created_at
-        if ref is None or ref < cut - timedelta(days=stale_days):
+        touch = touches.get(p.id)
+        if rules.is_stale(s.status, s.stage, touch, p.created_at, cut, stale_days):
+            ref = touch or p.created_at
             days = None if ref is None else (mp.end - _local(ref)).days
-            stale.append((p, touches.get(p.id), days))
+            stale.append((p, touch, days))
     stale.sort(key=lambda x: (-(x[2] if x[2] is not None else 10**6), x[0].name, x[0].id))
     receipts_ytd = load_receipts(store, ytd.start, ytd.end)
     leads_ytd = load_leads(store, ytd.start, ytd.end)

@@ -1,18 +1,12 @@
 """督查: the timeline review of many projects, stale projects with their reasons, overdue milestones and
 service items (督办), and the 两未 / 三未 lists.
 
-Definitions used here (and in the monthly report):
+The follow-up rules used here (last touch, stale, overdue as of a day) are those of
+:mod:`zsfield.store.read.rules`, shared with the project list, the dashboard and the monthly and weekly
+reports. The reason shown for a stale project is the owner's stated reason (the project's ``stale_reason``,
+set by a 久未跟进原因 note) or "no reason given". The writes of this review (请说明原因, 督办意见) are in
+:mod:`zsfield.store.actions.supervision`.
 
-- **Last touch** of a project: its latest timeline entry *by the team* — a visit, a follow-up created or
-  completed, a stage or status event, a service item, a note — but not the supervisor's notes (督办意见,
-  请说明原因) nor the owner's answer (久未跟进原因): asking for a reason, or giving one, is not following
-  the project up, and the stale list keeps showing the project with its reason. A project with no entry
-  counts from its creation.
-- **Stale (久未跟进)**: not lost or abandoned, not yet 投产达效, and last touched more than ``stale_days``
-  (30) days before the as-of moment. The reason shown is the owner's stated reason (the project's
-  ``stale_reason``, set by a 久未跟进原因 note) or "no reason given".
-- **Overdue as of day D**: a milestone promised before D without an actual date by D; a service item due
-  before D and not done by D. Days overdue = D − the promised / due date.
 - **两未**: 洽谈未签约 (in negotiation longer than ``negotiating_days``, 180 by default, without a signing
   date) and 签约未开工. **三未**: 签约未开工, 开工未竣工, 竣工未投产. Lost and abandoned projects are left
   out. Each row gives the date the project entered that state, the promised date of the next milestone
@@ -23,70 +17,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from datetime import date, datetime
+from typing import Any, Literal
 
 from sqlalchemy import text
 
-from zsfield.domain.enums import NOT_A_TOUCH_NOTE_KINDS, MilestoneKind, NoteKind, ProjectStatus, Stage
-from zsfield.domain.models import Note
-from zsfield.domain.types import UTCDateTime
+from zsfield.domain.enums import MilestoneKind, ProjectStatus, Stage
 from zsfield.reports import ZONE_TZ
-from zsfield.reports.facts import ProjectFacts, _dt
+from zsfield.reports.facts import ProjectFacts
 from zsfield.reports.periods import Period, end_of_day_utc, local_date, start_of_day_utc
-from zsfield.store import actions
 from zsfield.store.db import Store
-from zsfield.store.queries import Page
-from zsfield.store.writer import Writer
-
-_UTC = UTCDateTime()
-T = TypeVar("T")
-
-NOT_A_TOUCH = tuple(sorted(NOT_A_TOUCH_NOTE_KINDS))
-"""Note kinds that do not count as following a project up (see the module doc); the same rule keeps
-``project.last_entry_at``, so the stale filter of the project list and this module agree."""
-CLOSED = (ProjectStatus.LOST.value, ProjectStatus.ABANDONED.value)
-
-
-def _ts(value: datetime) -> str:
-    return _UTC.process_bind_param(value, None)  # type: ignore[return-value]
-
-
-def page_of(rows: Sequence[T], offset: int, limit: int) -> Page[T]:
-    """A page of an in-memory list (for lists computed in Python)."""
-    return Page(list(rows[offset : offset + limit]), len(rows), offset, limit)
-
-
-_NOT_A_TOUCH_SQL = ", ".join(f"'{k}'" for k in NOT_A_TOUCH)
-_TOUCH_CTE = f"""
-WITH touch AS (
-  SELECT project_id, max(at) AS last_at FROM (
-    SELECT project_id, occurred_at AS at FROM visit WHERE deleted = 0 AND project_id IS NOT NULL
-    UNION ALL SELECT project_id, created_at FROM follow_up WHERE deleted = 0 AND project_id IS NOT NULL
-    UNION ALL SELECT project_id, done_at FROM follow_up
-              WHERE deleted = 0 AND project_id IS NOT NULL AND done_at IS NOT NULL
-    UNION ALL SELECT project_id, at FROM stage_event WHERE deleted = 0
-    UNION ALL SELECT project_id, created_at FROM service_item WHERE deleted = 0
-    UNION ALL SELECT project_id, at FROM note WHERE deleted = 0 AND project_id IS NOT NULL
-              AND kind NOT IN ({_NOT_A_TOUCH_SQL})
-  ) WHERE at < :cut GROUP BY project_id
-)
-"""
+from zsfield.store.read import rules
+from zsfield.store.read.common import Page, as_dt, equal_clauses, in_clause, like_pattern, ts_text
+from zsfield.store.read.projects import PROJECT_TEXT_SQL
+from zsfield.store.read.timeline import latest_entries
+from zsfield.store.read.today import next_follow_ups
 
 
 def last_touches(store: Store, moment: datetime) -> dict[str, datetime]:
-    """Each project's last touch (see module doc) before ``moment``; projects without one are absent."""
-    sql = _TOUCH_CTE + "SELECT project_id, last_at FROM touch"
+    """Each project's last touch (:mod:`~zsfield.store.read.rules`) before ``moment``; projects without one
+    are absent."""
+    sql = rules.TOUCH_CTE + "SELECT project_id, last_at FROM touch"
     with store.engine.connect() as conn:
-        return {r[0]: _dt(r[1]) for r in conn.execute(text(sql), {"cut": _ts(moment)})}  # type: ignore[misc]
-
-
-def is_stale(p: ProjectFacts, last_touch: datetime | None, moment: datetime, stale_days: int = 30) -> bool:
-    """Stale at ``moment``: open, not yet effective, last touched (else created) over ``stale_days`` ago."""
-    if p.status.value in CLOSED or p.stage == Stage.EFFECTIVE:
-        return False
-    ref = last_touch or p.created_at
-    return ref is None or ref < moment - timedelta(days=stale_days)
+        return {r[0]: as_dt(r[1]) for r in conn.execute(text(sql), {"cut": ts_text(moment)})}  # type: ignore[misc]
 
 
 # --- the timeline review ------------------------------------------------------------------------------------
@@ -136,7 +89,7 @@ class ReviewRow:
 
 _REVIEW_SELECT = """
 SELECT p.id, p.name, COALESCE(t.name, ''), COALESCE(l.name, ''), COALESCE(s.name, ''), COALESCE(o.name, ''),
-       p.stage, p.status, p.band, p.industry, COALESCE(touch.last_at, p.created_at), p.stale_reason
+       p.stage, p.status, p.band, p.industry, {ref}, p.stale_reason
 FROM project p
 LEFT JOIN touch ON touch.project_id = p.id
 LEFT JOIN team t ON t.id = p.owner_team_id
@@ -148,39 +101,35 @@ LEFT JOIN office o ON o.id = p.office_id
 
 def _review_where(f: ReviewFilter, now: datetime, stale_days: int) -> tuple[str, dict[str, Any]]:
     clauses = ["p.deleted = 0"]
-    params: dict[str, Any] = {"cut": _ts(now)}
+    params: dict[str, Any] = {"cut": ts_text(now)}
     if f.text.strip():
-        term = "%" + f.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        clauses.append(
-            "(p.name LIKE :q ESCAPE '\\' OR p.company_id IN "
-            "(SELECT id FROM company WHERE name LIKE :q ESCAPE '\\' OR aliases LIKE :q ESCAPE '\\'))"
-        )
-        params["q"] = term
-    for col, value in (
-        ("owner_team_id", f.team_id),
-        ("leader_id", f.leader_id),
-        ("office_id", f.office_id),
-        ("stage", f.stage),
-        ("status", f.status),
-        ("band", f.band),
-        ("industry", f.industry),
-    ):
-        if value:
-            clauses.append(f"p.{col} = :{col}")
-            params[col] = str(value)
+        clauses.append(PROJECT_TEXT_SQL)
+        params["q"] = like_pattern(f.text.strip())
+    more, values = equal_clauses(
+        "p",
+        (
+            ("owner_team_id", f.team_id),
+            ("leader_id", f.leader_id),
+            ("office_id", f.office_id),
+            ("stage", f.stage),
+            ("status", f.status),
+            ("band", f.band),
+            ("industry", f.industry),
+        ),
+    )
+    clauses += more
+    params.update(values)
     if not f.include_closed and not f.status:
-        clauses.append("p.status NOT IN ('lost', 'abandoned')")
+        clauses.append(rules.PROJECT_OPEN_SQL)
+    ref = rules.touch_ref_sql(rules.LAST_TOUCH_AS_OF)
     if f.period is not None:
-        clauses.append("COALESCE(touch.last_at, p.created_at) >= :p_start")
-        clauses.append("COALESCE(touch.last_at, p.created_at) < :p_end")
-        params["p_start"] = _ts(start_of_day_utc(f.period.start))
-        params["p_end"] = _ts(end_of_day_utc(f.period.end))
+        clauses.append(f"{ref} >= :p_start")
+        clauses.append(f"{ref} < :p_end")
+        params["p_start"] = ts_text(start_of_day_utc(f.period.start))
+        params["p_end"] = ts_text(end_of_day_utc(f.period.end))
     if f.stale_only:
-        clauses.append(
-            "p.status NOT IN ('lost', 'abandoned') AND p.stage != 'effective' "
-            "AND COALESCE(touch.last_at, p.created_at) < :stale_before"
-        )
-        params["stale_before"] = _ts(now - timedelta(days=stale_days))
+        clauses.append(rules.stale_sql(rules.LAST_TOUCH_AS_OF))
+        params["stale_before"] = rules.stale_before(now, stale_days)
     return " AND ".join(clauses), params
 
 
@@ -197,21 +146,20 @@ def review_page(
     """One page of the timeline review, least recently touched first; with each project's last entry (of
     any kind, the supervisor's notes included) and its next open follow-up."""
     where, params = _review_where(f, now, stale_days)
-    order = "COALESCE(touch.last_at, p.created_at) ASC, p.name, p.id"
-    sql = f"{_TOUCH_CTE}{_REVIEW_SELECT} WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
-    count_sql = (
-        f"{_TOUCH_CTE}SELECT count(*) FROM project p LEFT JOIN touch ON touch.project_id = p.id WHERE {where}"
-    )
+    order = f"{rules.touch_ref_sql(rules.LAST_TOUCH_AS_OF)} ASC, p.name, p.id"
+    select = _REVIEW_SELECT.replace("{ref}", rules.touch_ref_sql(rules.LAST_TOUCH_AS_OF))
+    sql = f"{rules.TOUCH_CTE}{select} WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+    count_sql = f"{rules.TOUCH_CTE}SELECT count(*) FROM project p LEFT JOIN touch ON touch.project_id = p.id WHERE {where}"
     today = local_date(now, tz)
     with store.engine.connect() as conn:
         base = list(conn.execute(text(sql), {**params, "limit": limit, "offset": offset}))
         total = int(conn.execute(text(count_sql), params).scalar() or 0)
         ids = [r[0] for r in base]
-        latest = _latest_entries(conn, ids)
-        due = _next_due(conn, ids)
+        latest = latest_entries(conn, ids)
+        due = next_follow_ups(conn, ids)
     rows = []
     for r in base:
-        touch = _dt(r[10])
+        touch = as_dt(r[10])
         entry = latest.get(r[0])
         next_due = due.get(r[0])
         rows.append(
@@ -231,58 +179,13 @@ def review_page(
                 last_kind=entry[0] if entry else "",
                 last_sub=entry[1] if entry else "",
                 last_title=entry[2] if entry else "",
-                last_at=_dt(entry[3]) if entry else None,
+                last_at=as_dt(entry[3]) if entry else None,
                 next_due_on=next_due[0] if next_due else None,
                 next_due_title=next_due[1] if next_due else "",
                 stale_reason=r[11] or "",
             )
         )
     return Page(rows, total, offset, limit)
-
-
-def _in_clause(ids: Sequence[str]) -> tuple[str, dict[str, str]]:
-    names = {f"id{i}": v for i, v in enumerate(ids)}
-    return ", ".join(f":{k}" for k in names) or "NULL", names
-
-
-def _latest_entries(conn: Any, ids: Sequence[str]) -> dict[str, tuple[str, str, str, str]]:
-    """project id → (kind, sub-kind, title, at) of its newest timeline entry."""
-    if not ids:
-        return {}
-    placeholders, params = _in_clause(ids)
-    sql = f"""
-    SELECT project_id, kind, sub, title, at FROM (
-      SELECT project_id, kind, sub, title, at,
-             ROW_NUMBER() OVER (PARTITION BY project_id ORDER BY at DESC, id) AS n FROM (
-        SELECT project_id, 'visit' AS kind, kind AS sub, summary AS title, occurred_at AS at, id FROM visit
-          WHERE deleted = 0 AND project_id IN ({placeholders})
-        UNION ALL SELECT project_id, 'follow_up', CASE WHEN done THEN 'done' ELSE 'open' END, title, created_at, id
-          FROM follow_up WHERE deleted = 0 AND project_id IN ({placeholders})
-        UNION ALL SELECT project_id, 'stage_event', kind, to_value, at, id FROM stage_event
-          WHERE deleted = 0 AND project_id IN ({placeholders})
-        UNION ALL SELECT project_id, 'service_item', state, title, created_at, id FROM service_item
-          WHERE deleted = 0 AND project_id IN ({placeholders})
-        UNION ALL SELECT project_id, 'note', kind, body, at, id FROM note
-          WHERE deleted = 0 AND project_id IN ({placeholders})
-      )
-    ) WHERE n = 1
-    """
-    return {r[0]: (r[1], r[2] or "", r[3] or "", r[4]) for r in conn.execute(text(sql), params)}
-
-
-def _next_due(conn: Any, ids: Sequence[str]) -> dict[str, tuple[date, str]]:
-    if not ids:
-        return {}
-    placeholders, params = _in_clause(ids)
-    sql = (
-        "SELECT project_id, due_on, title FROM follow_up WHERE deleted = 0 AND done = 0 "
-        f"AND project_id IN ({placeholders}) ORDER BY project_id, due_on, id"
-    )
-    out: dict[str, tuple[date, str]] = {}
-    for pid, due_on, title in conn.execute(text(sql), params):
-        if pid not in out:
-            out[pid] = (date.fromisoformat(due_on), title)
-    return out
 
 
 # --- stale projects ----------------------------------------------------------------------------------------
@@ -321,7 +224,7 @@ def stale_page(
     f = ReviewFilter(**{**f.__dict__, "stale_only": True})
     page = review_page(store, f, now=now, offset=offset, limit=limit, stale_days=stale_days, tz=tz)
     ids = [r.id for r in page.rows]
-    placeholders, params = _in_clause(ids)
+    placeholders, params = in_clause(ids)
     notes: dict[str, dict[str, Any]] = {}
     if ids:
         sql = (
@@ -331,7 +234,7 @@ def stale_page(
         )
         with store.engine.connect() as conn:
             for pid, kind, at, n in conn.execute(text(sql), params):
-                notes.setdefault(pid, {})[kind] = (_dt(at), int(n))
+                notes.setdefault(pid, {})[kind] = (as_dt(at), int(n))
     rows = []
     for r in page.rows:
         mine = notes.get(r.id, {})
@@ -353,16 +256,6 @@ def stale_page(
             )
         )
     return Page(rows, page.total, offset, limit)
-
-
-def request_reason(w: Writer, project_id: str, body: str) -> Note:
-    """Ask the owner why a project has no entry (请说明原因); syncs to the owner like any note."""
-    return actions.add_note(w, body=body, project_id=project_id, kind=NoteKind.REASON_REQUEST)
-
-
-def add_supervision_note(w: Writer, project_id: str, body: str) -> Note:
-    """督办意见: the supervisor's instruction on a project; syncs to the owner."""
-    return actions.add_note(w, body=body, project_id=project_id, kind=NoteKind.SUPERVISION)
 
 
 # --- overdue milestones and service items (督办) ----------------------------------------------------------------
@@ -403,25 +296,20 @@ def overdue_items(
     )
     ms_sql = (
         "SELECT 'milestone', x.id, p.id, p.name, COALESCE(t.name, ''), COALESCE(l.name, ''), COALESCE(s.name, ''), "
-        f"x.kind, x.promised_on FROM milestone x {joins} WHERE x.deleted = 0 AND p.deleted = 0 "
-        "AND x.promised_on IS NOT NULL AND x.promised_on < :d AND (x.actual_on IS NULL OR x.actual_on > :d)"
-        f" AND p.status NOT IN ('lost', 'abandoned'){extra}"
+        f"x.kind, x.promised_on FROM milestone x {joins} WHERE {rules.milestone_overdue_sql('x', ':d')} "
+        f"AND p.deleted = 0 AND {rules.PROJECT_OPEN_SQL}{extra}"
     )
     si_sql = (
         "SELECT 'service_item', x.id, p.id, p.name, COALESCE(t.name, ''), COALESCE(l.name, ''), x.responsible, "
-        f"x.title, x.due_on FROM service_item x {joins} WHERE x.deleted = 0 AND p.deleted = 0 "
-        "AND x.due_on IS NOT NULL AND x.due_on < :d "
-        "AND (x.state != 'done' OR (x.done_on IS NOT NULL AND x.done_on > :d))"
-        f" AND p.status NOT IN ('lost', 'abandoned'){extra}"
+        f"x.title, x.due_on FROM service_item x {joins} WHERE {rules.service_item_overdue_sql('x', ':d')} "
+        f"AND p.deleted = 0 AND {rules.PROJECT_OPEN_SQL}{extra}"
     )
     out = []
     with store.engine.connect() as conn:
         for sql in (ms_sql, si_sql):
             for r in conn.execute(text(sql), params):
                 due = date.fromisoformat(r[8])
-                out.append(
-                    OverdueRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or "", r[7], due, (as_of - due).days)
-                )
+                out.append(OverdueRow(*r[:6], r[6] or "", r[7], due, rules.days_overdue(due, as_of)))
     out.sort(key=lambda o: (-o.days_overdue, o.project, o.kind, o.id))
     return out
 
@@ -475,7 +363,7 @@ def gap_kind(
     p: ProjectFacts, *, today: date, negotiating_days: int = 180, tz: str = ZONE_TZ
 ) -> GapKind | None:
     """Which 两未 / 三未 list a project belongs on (None: none)."""
-    if p.status.value in CLOSED:
+    if p.status.value in rules.CLOSED:
         return None
     idx = p.stage.index
     signed = p.first_signed_on
@@ -573,13 +461,9 @@ __all__ = [
     "ReviewFilter",
     "ReviewRow",
     "StaleRow",
-    "add_supervision_note",
     "gap_lists",
-    "is_stale",
     "last_touches",
     "overdue_items",
-    "page_of",
-    "request_reason",
     "review_page",
     "stale_page",
 ]

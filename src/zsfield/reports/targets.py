@@ -22,17 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlmodel import select
 
-from zsfield.domain.enums import TargetOwnerKind
-from zsfield.domain.models import Target
 from zsfield.domain.money import BANDS_DESC, Band
 from zsfield.i18n import t
 from zsfield.reports import periods
 from zsfield.reports.errors import ReportError
 from zsfield.reports.facts import ProjectFacts
 from zsfield.store.db import Store
-from zsfield.store.writer import Writer
 
 BAND_CODES: tuple[str, ...] = tuple(b.value for b in BANDS_DESC)
 KIND_ORDER: tuple[str, ...] = ("team", "department", "leader")
@@ -77,52 +73,6 @@ def load_targets(store: Store, year: int) -> list[TargetLine]:
 def _owner_key(line: Any) -> tuple[int, str, str]:
     kind = line.owner_kind
     return (KIND_ORDER.index(kind) if kind in KIND_ORDER else 9, line.owner_name, line.owner_id)
-
-
-def set_targets(
-    w: Writer, *, year: int, owner_kind: str, owner_id: str, owner_name: str, counts: dict[str, int]
-) -> int:
-    """Enter (or correct) one owner's targets: a Target row per band, updated in place when it exists.
-
-    Returns how many rows were inserted or changed. Counts must be whole numbers ≥ 0.
-    """
-    kind = TargetOwnerKind(owner_kind)
-    changed = 0
-    existing = {
-        row.band: row
-        for row in w.session.exec(
-            select(Target).where(
-                Target.year == year,
-                Target.owner_kind == kind,
-                Target.owner_id == owner_id,
-                Target.deleted.is_(False),
-            )
-        ).all()
-    }
-    for band in BAND_CODES:
-        if band not in counts:
-            continue
-        count = int(counts[band])
-        if count < 0:
-            raise ReportError("tgt.negative", owner=owner_name, band=Band(band).label())
-        row = existing.get(band)
-        if row is None:
-            if count == 0:
-                continue
-            w.insert(
-                Target(
-                    year=year,
-                    owner_kind=kind,
-                    owner_id=owner_id,
-                    owner_name=owner_name,
-                    band=band,
-                    count=count,
-                )
-            )
-            changed += 1
-        elif w.update(row, count=count, owner_name=owner_name):
-            changed += 1
-    return changed
 
 
 # --- progress -------------------------------------------------------------------------------------------------
@@ -474,19 +424,3 @@ def _resolve_owner(
     if len({h[0] for h in hits}) > 1:
         raise ReportError("tgt.ambiguous_owner", name=text_)
     return hits[0]
-
-
-def save_targets(store: Store, actor_id: str | None, lines: Sequence[TargetLine]) -> int:
-    """Write imported lines in one transaction (each row with its outbox op). Returns rows changed."""
-    changed = 0
-    with store.write(actor_id) as w:
-        for line in lines:
-            changed += set_targets(
-                w,
-                year=line.year,
-                owner_kind=line.owner_kind,
-                owner_id=line.owner_id,
-                owner_name=line.owner_name,
-                counts=line.counts,
-            )
-    return changed

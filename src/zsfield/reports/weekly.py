@@ -27,26 +27,15 @@ from zsfield.reports.facts import load_leads, load_projects
 from zsfield.reports.monthly import as_of_moment, yi
 from zsfield.reports.periods import Period, end_of_day_utc, start_of_day_utc
 from zsfield.store.db import Store
+from zsfield.store.read import rules
+from zsfield.store.read.common import ts_text
 
 
 def _touched_in(store: Store, start: datetime, end: datetime) -> dict[str, tuple[str, str]]:
-    """project id → (summary, next step) of its latest visit in the window ('' when only other entries)."""
-    from zsfield.domain.types import UTCDateTime
-
-    ts = UTCDateTime()
-    params = {"a": ts.process_bind_param(start, None), "b": ts.process_bind_param(end, None)}
-    touched_sql = """
-    SELECT DISTINCT project_id FROM (
-      SELECT project_id, occurred_at AS at FROM visit WHERE deleted = 0 AND project_id IS NOT NULL
-      UNION ALL SELECT project_id, created_at FROM follow_up WHERE deleted = 0 AND project_id IS NOT NULL
-      UNION ALL SELECT project_id, done_at FROM follow_up WHERE deleted = 0 AND project_id IS NOT NULL
-                AND done_at IS NOT NULL
-      UNION ALL SELECT project_id, at FROM stage_event WHERE deleted = 0
-      UNION ALL SELECT project_id, created_at FROM service_item WHERE deleted = 0
-      UNION ALL SELECT project_id, at FROM note WHERE deleted = 0 AND project_id IS NOT NULL
-                AND kind NOT IN ('supervision', 'reason_request', 'stale_reason')
-    ) WHERE at >= :a AND at < :b
-    """
+    """project id → (summary, next step) of its latest visit in the window ('' when only other entries);
+    touched as :mod:`zsfield.store.read.rules` has it."""
+    params = {"a": ts_text(start), "b": ts_text(end)}
+    touched_sql = f"SELECT DISTINCT project_id FROM ({rules.TOUCH_ENTRIES_SQL}) WHERE at >= :a AND at < :b"
     visits_sql = (
         "SELECT project_id, summary, next_step FROM visit WHERE deleted = 0 AND project_id IS NOT NULL "
         "AND occurred_at >= :a AND occurred_at < :b ORDER BY project_id, occurred_at DESC, id"

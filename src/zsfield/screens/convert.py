@@ -21,7 +21,8 @@ from zsfield.widgets.fields import FormField
 from zsfield.widgets.worker_results import while_shown
 
 if TYPE_CHECKING:
-    from zsfield.store.queries import ConvertChoices, LeadDetail
+    from zsfield.store.read.detail import LeadDetail
+    from zsfield.store.read.lookups import ConvertChoices
 
 
 class ConvertModal(ZsModal):
@@ -194,8 +195,8 @@ class ConvertModal(ZsModal):
     def _save(self, values: dict[str, Any]) -> None:
         from zsfield.domain.models import Lead
         from zsfield.domain.problems import DomainError
-        from zsfield.store import actions
-        from zsfield.store.queries import whoami
+        from zsfield.store.actions.leads import convert_lead
+        from zsfield.store.read.today import whoami
 
         try:
             store = self.zs.wait_store()
@@ -204,7 +205,7 @@ class ConvertModal(ZsModal):
                 lead = w.session.get(Lead, self.lead.id)
                 if lead is None:
                     raise RuntimeError(t("convert.lead_gone"))
-                project = actions.convert_lead(w, lead, **values)
+                project = convert_lead(w, lead, **values)
                 project_id = project.id
         except DomainError as exc:
             self.app.call_from_thread(self._refused, exc)

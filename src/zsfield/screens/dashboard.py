@@ -264,7 +264,7 @@ class DashboardScreen(ZsScreen):
     def _load(self) -> None:
         app = self.zs
         store = app.wait_store()  # first: the queries' imports wait until the first paint is done too
-        from zsfield.store.queries import dashboard, dashboard_totals, whoami
+        from zsfield.store.read.today import dashboard, dashboard_totals, whoami
 
         me = app.me or whoami(store)
         now = app.clock.now()

@@ -250,14 +250,14 @@ class LeadCaptureModal(ZsModal):
     @work(thread=True, exclusive=True, group="capture-save")
     def _save(self, values: dict[str, Any]) -> None:
         from zsfield.domain.problems import DomainError
-        from zsfield.store import actions
-        from zsfield.store.queries import whoami
+        from zsfield.store.actions.leads import capture_lead
+        from zsfield.store.read.today import whoami
 
         try:
             store = self.zs.wait_store()
             me = self.zs.me or whoami(store)
             with store.write(me.id) as w:
-                lead = actions.capture_lead(
+                lead = capture_lead(
                     w,
                     office_id=me.office_id,
                     team_id=me.team_id,

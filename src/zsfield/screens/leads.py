@@ -120,7 +120,7 @@ class LeadsScreen(ZsScreen):
         app = self.zs
 
         def fetch(offset: int, limit: int) -> Any:
-            from zsfield.store.queries import list_leads
+            from zsfield.store.read.leads import list_leads
 
             return list_leads(app.wait_store(), text_filter=text, status=status, offset=offset, limit=limit)
 

@@ -55,6 +55,7 @@ from zsfield.screens.project_modals import (
     StatusModal,
     on_written,
 )
+from zsfield.store.read.rules import days_overdue, is_overdue
 from zsfield.widgets.fields import FormField
 from zsfield.widgets.stage_stepper import StageStepper, StepperData
 from zsfield.widgets.table import ZsTable
@@ -734,7 +735,7 @@ class ProjectDetailScreen(ZsScreen):
                 continue
             done = item.state == ServiceState.DONE
             mark = "☑" if done else "☐"
-            overdue = not done and item.due_on is not None and item.due_on < today
+            overdue = is_overdue(item.due_on, today, done=done, finished_on=item.done_on)
             title = item.permit_type.label() if item.permit_type else item.title
             table.add_row(
                 Text(f"{mark} {title}", style="red" if overdue else ("green" if done else "")),
@@ -771,10 +772,10 @@ class ProjectDetailScreen(ZsScreen):
         svc.clear()
         for item in d.service_items:
             done = item.state == ServiceState.DONE
-            overdue = not done and item.due_on is not None and item.due_on < today
+            overdue = is_overdue(item.due_on, today, done=done, finished_on=item.done_on)
             style = "red" if overdue else ("dim" if done else "")
             due = day(item.due_on) + (
-                f" · {t('fmt.overdue_days', n=(today - item.due_on).days)}" if overdue else ""
+                f" · {t('fmt.overdue_days', n=days_overdue(item.due_on, today))}" if overdue else ""
             )
             svc.add_row(
                 Text(item.kind.label(), style=style),
@@ -801,13 +802,13 @@ class ProjectDetailScreen(ZsScreen):
                     t("ms.late", n=(actual - promised).days) if late else t("ms.on_time"),
                     style="yellow" if late else "green",
                 )  # type: ignore[operator]
-            elif promised is not None and promised < today:
-                state = Text(t("fmt.overdue_days", n=(today - promised).days), style="bold red")
+            elif is_overdue(promised, today, done=False):
+                state = Text(t("fmt.overdue_days", n=days_overdue(promised, today)), style="bold red")
             elif promised is not None:
                 state = Text(t("ms.pending"))
             else:
                 state = Text(t("ms.not_promised"), style="dim")
-            red = "red" if (actual is None and promised is not None and promised < today) else ""
+            red = "red" if is_overdue(promised, today, done=actual is not None, finished_on=actual) else ""
             ms.add_row(
                 Text(kind.label(), style=red),
                 Text(day(promised), style=red),
@@ -915,7 +916,9 @@ class ProjectDetailScreen(ZsScreen):
         from sqlmodel import select
 
         from zsfield.domain.models import Company, Project
-        from zsfield.store import actions
+        from zsfield.store.actions.companies import ensure_company
+        from zsfield.store.actions.projects import update_project
+        from zsfield.store.actions.service import set_milestone
 
         store = self.zs.wait_store()
         me = self.zs.me
@@ -932,12 +935,12 @@ class ProjectDetailScreen(ZsScreen):
                     found = w.session.exec(
                         select(Company).where(Company.name == company, Company.deleted.is_(False))
                     ).first()
-                    c = actions.ensure_company(w, company_id=found.id if found else None, name=company)
+                    c = ensure_company(w, company_id=found.id if found else None, name=company)
                     changes["company_id"] = c.id if c else None
                 if changes:
-                    actions.update_project(w, p, **changes)
+                    update_project(w, p, **changes)
                 for kind, on in milestones.items():
-                    actions.set_milestone(w, p, kind, promised_on=on)
+                    set_milestone(w, p, kind, promised_on=on)
         except DomainError as err:
             self.app.call_from_thread(self._refused, err, False)
             return
@@ -1026,7 +1029,7 @@ class ProjectDetailScreen(ZsScreen):
     @work(thread=True, exclusive=True, group="project-write")
     def _move_next(self) -> None:
         from zsfield.domain.models import Project
-        from zsfield.store import actions
+        from zsfield.store.actions.projects import move_stage
 
         store = self.zs.wait_store()
         me = self.zs.me
@@ -1036,7 +1039,7 @@ class ProjectDetailScreen(ZsScreen):
                 nxt = Stage(p.stage).next()
                 if nxt is None:
                     raise DomainError(Problem("detail.at_last_stage", {}))
-                actions.move_stage(w, p, nxt)
+                move_stage(w, p, nxt)
         except DomainError as err:
             self.app.call_from_thread(self._refused, err, True)
             return
@@ -1133,12 +1136,12 @@ class ProjectDetailScreen(ZsScreen):
     @work(thread=True, group="project-write")
     def _set_item_state(self, item_id: str, state: ServiceState) -> None:
         from zsfield.domain.models import ServiceItem
-        from zsfield.store import actions
+        from zsfield.store.actions.service import set_service_item_state
 
         store = self.zs.wait_store()
         me = self.zs.me
         with store.write(me.id if me else None) as w:
-            actions.set_service_item_state(w, w.session.get(ServiceItem, item_id), state)
+            set_service_item_state(w, w.session.get(ServiceItem, item_id), state)
         self.app.call_from_thread(self.zs.data_changed)
 
     @on(DataTable.RowSelected, "#svc-table")
@@ -1173,12 +1176,12 @@ class ProjectDetailScreen(ZsScreen):
     @work(thread=True, group="project-write")
     def _add_permit_item(self, permit: PermitType) -> None:
         from zsfield.domain.models import Project
-        from zsfield.store import actions
+        from zsfield.store.actions.service import add_service_item
 
         store = self.zs.wait_store()
         me = self.zs.me
         with store.write(me.id if me else None) as w:
-            actions.add_service_item(w, w.session.get(Project, self.project_id), title="", permit_type=permit)
+            add_service_item(w, w.session.get(Project, self.project_id), title="", permit_type=permit)
         self.app.call_from_thread(self.zs.data_changed)
 
     def action_edit_milestone(self) -> None:
@@ -1325,7 +1328,9 @@ def read_project(
 ) -> ProjectRead:
     """Read a project for the detail screen (in a worker): a few ms, so that opening a project can read it
     before building the screen (``app.open_project``)."""
-    from zsfield.store.queries import options, project_detail, timeline
+    from zsfield.store.read.detail import project_detail
+    from zsfield.store.read.lookups import options
+    from zsfield.store.read.timeline import timeline
 
     detail = project_detail(store, project_id)
     opts = None

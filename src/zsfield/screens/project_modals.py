@@ -294,10 +294,10 @@ class StatusModal(FormModal):
         }
 
     def write(self, w: Any, values: dict[str, Any]) -> Any:
-        from zsfield.store import actions
+        from zsfield.store.actions.projects import set_status
 
         status: ProjectStatus = values["status"]
-        actions.set_status(
+        set_status(
             w,
             _project(w, self.project_id),
             status,
@@ -338,9 +338,9 @@ class MoveBackModal(FormModal):
         }
 
     def write(self, w: Any, values: dict[str, Any]) -> Any:
-        from zsfield.store import actions
+        from zsfield.store.actions.projects import move_stage
 
-        actions.move_stage(w, _project(w, self.project_id), values["stage"], note=values["note"])
+        move_stage(w, _project(w, self.project_id), values["stage"], note=values["note"])
 
 
 # --- service plan ---------------------------------------------------------------------------------------------
@@ -375,9 +375,9 @@ class ServiceItemModal(FormModal):
         }
 
     def write(self, w: Any, values: dict[str, Any]) -> Any:
-        from zsfield.store import actions
+        from zsfield.store.actions.service import add_service_item
 
-        actions.add_service_item(
+        add_service_item(
             w,
             _project(w, self.project_id),
             title=values["title"],
@@ -468,9 +468,9 @@ class MilestoneModal(FormModal):
         }
 
     def write(self, w: Any, values: dict[str, Any]) -> Any:
-        from zsfield.store import actions
+        from zsfield.store.actions.service import set_milestone
 
-        actions.set_milestone(
+        set_milestone(
             w,
             _project(w, self.project_id),
             self.kind,
@@ -531,9 +531,9 @@ class ReceiptModal(FormModal):
         }
 
     def write(self, w: Any, values: dict[str, Any]) -> Any:
-        from zsfield.store import actions
+        from zsfield.store.actions.service import add_capital_receipt
 
-        actions.add_capital_receipt(w, _project(w, self.project_id), **values)
+        add_capital_receipt(w, _project(w, self.project_id), **values)
 
 
 # --- contacts -------------------------------------------------------------------------------------------------

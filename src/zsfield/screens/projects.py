@@ -154,7 +154,7 @@ class ProjectsScreen(ZsScreen):
         return None if value == Select.NULL else str(value)
 
     def current_filter(self, *, with_stage: bool = True) -> Any:
-        from zsfield.store.queries import ProjectFilter
+        from zsfield.store.read.projects import ProjectFilter
 
         stage = self._select("stage")
         status = self._select("status")
@@ -182,7 +182,7 @@ class ProjectsScreen(ZsScreen):
     def _reload_list(self) -> None:
         from dataclasses import replace
 
-        from zsfield.store.queries import count_projects, list_projects
+        from zsfield.store.read.projects import count_projects, list_projects
 
         f = self.current_filter()
         sort = self.sort
@@ -245,7 +245,7 @@ class ProjectsScreen(ZsScreen):
 
     @work(thread=True, exclusive=True, group="projects-text-index")
     def _build_text_index(self, key: Any) -> None:
-        from zsfield.store.queries import ProjectTextIndex, project_index_key
+        from zsfield.store.read.projects import ProjectTextIndex, project_index_key
 
         store = self.zs.wait_store()
         now_key = project_index_key(store)
@@ -259,7 +259,8 @@ class ProjectsScreen(ZsScreen):
 
     @work(thread=True, exclusive=True, group="projects-side")
     def _load_side(self, f: Any, with_options: bool) -> None:
-        from zsfield.store.queries import options, pipeline, project_leaders
+        from zsfield.store.read.lookups import options, project_leaders
+        from zsfield.store.read.projects import pipeline
 
         store = self.zs.wait_store()
         stages = pipeline(store, self._with_matches(f), now=self.zs.clock.now())

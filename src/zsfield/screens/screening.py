@@ -29,7 +29,8 @@ from zsfield.widgets.timeline import Timeline
 from zsfield.widgets.worker_results import while_shown
 
 if TYPE_CHECKING:
-    from zsfield.store.queries import ConvertChoices, HeldRecord, LeadDetail
+    from zsfield.store.read.detail import LeadDetail
+    from zsfield.store.read.lookups import ConvertChoices, HeldRecord
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,8 @@ def load_screening(
     The duplicate check always has the leads and projects on the lead's own company; with
     ``company_index`` (a :class:`CompanyIndex` and id → name) also the companies whose names match and
     the leads and projects on them."""
-    from zsfield.store.queries import (
-        convert_choices,
-        lead_detail,
-        leads_for_companies,
-        projects_for_companies,
-    )
+    from zsfield.store.read.detail import lead_detail
+    from zsfield.store.read.lookups import convert_choices, leads_for_companies, projects_for_companies
 
     lead = lead_detail(store, lead_id)
     if lead is None:
@@ -502,8 +499,8 @@ class ScreeningScreen(ZsScreen):
     def _record(self, lead_id: str, verdict: str, reason: str, duplicate_of: str | None) -> None:
         from zsfield.domain.models import Lead
         from zsfield.domain.problems import DomainError
-        from zsfield.store import actions
-        from zsfield.store.queries import whoami
+        from zsfield.store.actions.leads import screen_lead
+        from zsfield.store.read.today import whoami
 
         try:
             store = self.zs.wait_store()
@@ -512,7 +509,7 @@ class ScreeningScreen(ZsScreen):
                 lead = w.session.get(Lead, lead_id)
                 if lead is None:
                     raise RuntimeError(t("screen_lead.not_found"))
-                actions.screen_lead(w, lead, verdict=verdict, reason=reason, duplicate_of=duplicate_of)
+                screen_lead(w, lead, verdict=verdict, reason=reason, duplicate_of=duplicate_of)
         except DomainError as exc:
             self.app.call_from_thread(self._refused, exc)
             return

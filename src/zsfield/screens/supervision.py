@@ -355,7 +355,9 @@ class SupervisionScreen(ZsScreen):
             )
         next_due: Any = "—"
         if row.next_due_on is not None:
-            late = row.next_due_on < self.today()
+            from zsfield.store.read.rules import is_overdue
+
+            late = is_overdue(row.next_due_on, self.today(), done=False)
             next_due = Text(
                 f"{row.next_due_on:%m-%d} {_short(row.next_due_title, 8)}", style="red" if late else ""
             )
@@ -445,7 +447,7 @@ class SupervisionScreen(ZsScreen):
     def _load_lists(self, with_options: bool) -> None:
         from zsfield.reports.facts import load_projects, load_teams
         from zsfield.reports.supervision import gap_lists, overdue_items
-        from zsfield.store.queries import options
+        from zsfield.store.read.lookups import options
 
         store = self.zs.wait_store()
         today = self.today()
@@ -488,7 +490,7 @@ class SupervisionScreen(ZsScreen):
         self._update_summary()
 
     def _show_list(self) -> None:
-        from zsfield.reports.supervision import page_of
+        from zsfield.store.read.common import page_of
 
         kind = self._list_kind()
         rows = self._lists.get(kind, [])

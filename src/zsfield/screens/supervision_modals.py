@@ -53,7 +53,7 @@ class NoteModal(FormModal):
         return {"body": self.query_one("#f-body", FormField).value}
 
     def write(self, w: Any, values: dict[str, Any]) -> Any:
-        from zsfield.reports.supervision import add_supervision_note, request_reason
+        from zsfield.store.actions.supervision import add_supervision_note, request_reason
 
         if self.kind == "reason":
             return request_reason(w, self.project_id, values["body"]).id
@@ -274,7 +274,7 @@ class TargetModal(FormModal):
         return {"kind": kind, "owner_id": str(owner_id), "name": name, "counts": counts}
 
     def write(self, w: Any, values: dict[str, Any]) -> Any:
-        from zsfield.reports.targets import set_targets
+        from zsfield.store.actions.targets import set_targets
 
         return set_targets(
             w,

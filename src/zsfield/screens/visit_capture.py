@@ -88,7 +88,7 @@ class VisitCaptureModal(FormModal):
 
     @work(thread=True, exclusive=True, group="visit-record")
     def _load_record(self) -> None:
-        from zsfield.store.queries import project_detail
+        from zsfield.store.read.detail import project_detail
 
         store = self.zs.wait_store()
         if self.project_id:
@@ -112,7 +112,8 @@ class VisitCaptureModal(FormModal):
     @work(thread=True, exclusive=True, group="visit-search")
     def _search(self, text: str) -> None:
         from zsfield.domain.enums import LeadStatus
-        from zsfield.store.queries import ProjectFilter, list_leads, list_projects
+        from zsfield.store.read.leads import list_leads
+        from zsfield.store.read.projects import ProjectFilter, list_projects
 
         store = self.zs.wait_store()
         me = self.zs.me
@@ -220,9 +221,9 @@ class VisitCaptureModal(FormModal):
         }
 
     def write(self, w: Any, values: dict[str, Any]) -> Any:
-        from zsfield.store import actions
+        from zsfield.store.actions.timeline import log_visit
 
-        visit, _ = actions.log_visit(w, project_id=self.project_id, lead_id=self.lead_id, **values)
+        visit, _ = log_visit(w, project_id=self.project_id, lead_id=self.lead_id, **values)
         return visit.id
 
     def _written(self, result: Any) -> None:

@@ -1,4 +1,5 @@
-"""The officer's local store (SQLite): engine, migrations, the outbox-keeping writer, actions and queries.
+"""The officer's local store (SQLite): engine, migrations, the outbox-keeping writer, the actions that write
+(:mod:`zsfield.store.actions`) and the reads (:mod:`zsfield.store.read`).
 
 No Textual here. ``Store``, ``Writer`` and ``SCHEMA_VERSION`` are imported on first use (they bring in
 SQLAlchemy): the app's start-up imports :mod:`zsfield.store.errors` before its first paint and must stay light.

@@ -34,7 +34,7 @@ from zsfield.widgets.worker_results import while_shown
 if TYPE_CHECKING:
     from zsfield.domain.company_match import CompanyIndex, MatchCandidate
     from zsfield.store import Store
-    from zsfield.store.queries import HeldRecord
+    from zsfield.store.read.lookups import HeldRecord
 
 _CACHE: weakref.WeakKeyDictionary[Any, tuple[tuple[int, str], Any, dict[str, str]]] = (
     weakref.WeakKeyDictionary()
@@ -50,7 +50,7 @@ def shared_company_index(store: Store) -> tuple[CompanyIndex, dict[str, str]]:
 
     Call from a worker thread: the first build reads every company.
     """
-    from zsfield.store.queries import company_index_key
+    from zsfield.store.read.lookups import company_index_key
 
     key = company_index_key(store)
     with _CACHE_LOCK:
@@ -78,7 +78,7 @@ def _build_gently(store: Store) -> tuple[CompanyIndex, dict[str, str]]:
     import time
 
     from zsfield.domain.company_match import CompanyIndex
-    from zsfield.store.queries import company_names
+    from zsfield.store.read.lookups import company_names
 
     index = CompanyIndex()
     names: dict[str, str] = {}
@@ -280,7 +280,7 @@ class CompanyPicker(Vertical):
     @work(thread=True, exclusive=True, group="company-like")
     def _named_like(self, generation: int, text: str) -> None:
         from zsfield.domain.company_match import MatchCandidate
-        from zsfield.store.queries import companies_named_like
+        from zsfield.store.read.lookups import companies_named_like
 
         store = self.app.wait_store()  # type: ignore[attr-defined]
         found = companies_named_like(store, text, limit=MAX_CANDIDATES)
@@ -318,7 +318,7 @@ class CompanyPicker(Vertical):
 
     @work(thread=True, exclusive=True, group="company-holders")
     def _load_holders(self, generation: int, company_ids: list[str]) -> None:
-        from zsfield.store.queries import leads_for_companies, projects_for_companies
+        from zsfield.store.read.lookups import leads_for_companies, projects_for_companies
 
         store = self.app.wait_store()  # type: ignore[attr-defined]
         held: dict[str, list[HeldRecord]] = {c: [] for c in company_ids}

@@ -2,7 +2,7 @@
 
 Visits (with their difficulties and next step), follow-ups, stage and status events, service items and
 notes, newest first, each with who and when in the officer's local time. Entries are read a page at a time
-from :func:`zsfield.store.queries.timeline` in a worker; the next page loads when the cursor or the scroll
+from :func:`zsfield.store.read.timeline.timeline` in a worker; the next page loads when the cursor or the scroll
 reaches the end, so a project with thousands of entries opens as fast as one with three.
 
 Used by the project detail and, later, the supervisor screens::
@@ -28,7 +28,8 @@ from textual.widgets.option_list import Option
 
 from zsfield.format import local_time
 from zsfield.i18n import t
-from zsfield.store.queries import Page, TimelineEntry
+from zsfield.store.read.common import Page
+from zsfield.store.read.timeline import TimelineEntry
 
 _KIND_STYLE = {
     "visit": "bold #5fafff",
@@ -203,7 +204,7 @@ class Timeline(Vertical):
 
     @work(thread=True, group="timeline")
     def _load(self, generation: int, offset: int, limit: int) -> None:
-        from zsfield.store.queries import timeline
+        from zsfield.store.read.timeline import timeline
 
         store = self.app.wait_store()  # type: ignore[attr-defined]
         page = timeline(store, project_id=self.project_id, lead_id=self.lead_id, offset=offset, limit=limit)
@@ -240,7 +241,8 @@ class Timeline(Vertical):
     def _fill_view(self) -> None:
         """A first page shorter than the list's height (a tall terminal) leaves nothing to scroll: the second
         follows at once (once: the cursor moving down asks for the rest)."""
-        if self.is_attached and not self.option_list.max_scroll_y:
+        shown = self.query(TimelineList)  # empty while the widget is being removed (children go first)
+        if self.is_attached and shown and not shown.first().max_scroll_y:
             self.load_more()
 
     def load_more(self) -> bool:

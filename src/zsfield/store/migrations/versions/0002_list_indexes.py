@@ -6,7 +6,7 @@ Create Date: 2026-12-01 07:10:00
 
 The project list pages through 100,000 rows with ``ORDER BY … LIMIT``: each order needs an index that
 SQLite can walk, or every page sorts the whole table. The two expression indexes must repeat the exact
-expressions of ``zsfield.store.queries`` (``_PROJECT_ORDER``); they are not in the models (SQLAlchemy does
+expressions of ``zsfield.store.read.projects`` (``_PROJECT_SORT``); they are not in the models (SQLAlchemy does
 not reflect expression indexes, so they never show up in the models/migrations comparison).
 """
 

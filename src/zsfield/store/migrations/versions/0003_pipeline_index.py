@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-01 07:25:00
 
-``queries.pipeline`` groups every live project by stage and sums its investment: with this index SQLite
+``store.read.projects.pipeline`` groups every live project by stage and sums its investment: with this index SQLite
 reads 100,000 projects from the index (about 0.1 s) instead of the whole table (0.6 s).
 """
 
