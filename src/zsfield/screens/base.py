@@ -5,12 +5,14 @@ Read docs/TUI.md (the house conventions for screens, bindings, catalog files, te
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.screen import ModalScreen, Screen
 
 from zsfield.bindings import localize
+from zsfield.reports import ZONE_TZ
 from zsfield.widgets.footer import ZsFooter
 from zsfield.widgets.header import AppHeader
 
@@ -18,7 +20,24 @@ if TYPE_CHECKING:
     from zsfield.app import ZsFieldApp
 
 
-class ZsScreen(Screen[Any]):
+class OfficerTime:
+    """The one time-zone fallback of screens and modals: the signed-in officer's zone, else the zone's
+    (:data:`zsfield.reports.ZONE_TZ`, China time). Widgets get it from their screen, as an attribute."""
+
+    app: Any
+
+    @property
+    def officer_tz(self) -> str:
+        me = self.app.me
+        return me.tz if me is not None else ZONE_TZ
+
+    @property
+    def officer_today(self) -> date:
+        """Today's date where the signed-in officer is, on the app's clock."""
+        return self.app.clock.today(self.officer_tz)
+
+
+class ZsScreen(OfficerTime, Screen[Any]):
     """A main screen. Subclasses implement ``compose_body`` and ``reload`` (which starts a thread worker
     that calls ``self.zs.wait_store()``, queries, and hands the result back with ``call_from_thread``)."""
 
@@ -71,7 +90,7 @@ class ZsScreen(Screen[Any]):
         return (None, None)
 
 
-class ZsModal(ModalScreen[Any]):
+class ZsModal(OfficerTime, ModalScreen[Any]):
     """A modal dialog with localized bindings."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -376,7 +376,11 @@ class ProjectDetailScreen(ZsScreen):
         # a screenful or two of the newest entries; the next ones load as the list is scrolled
         first, self._timeline_first = self._timeline_first, None  # read ahead with the project: used once
         return Timeline(
-            project_id=self.project_id, id="detail-timeline", page_size=TIMELINE_PAGE, first_page=first
+            project_id=self.project_id,
+            id="detail-timeline",
+            page_size=TIMELINE_PAGE,
+            first_page=first,
+            tz=self.officer_tz,
         )
 
     async def _build_tab(self, tab_id: str) -> None:
@@ -434,8 +438,7 @@ class ProjectDetailScreen(ZsScreen):
         self.detail = detail
         p = detail.project
         self._show_header()
-        me = self.zs.me
-        tz = me.tz if me else "Asia/Shanghai"
+        tz = self.officer_tz
         self.query_one(StageStepper).data = StepperData(
             stage=Stage(p["stage"]),
             entered=detail.entered(),
@@ -553,7 +556,7 @@ class ProjectDetailScreen(ZsScreen):
 
     def _build_fields(self, stage: Stage) -> list[Widget]:
         p = self.detail.project
-        today = self.zs.clock.today(self.zs.me.tz if self.zs.me else "Asia/Shanghai")
+        today = self.officer_today
         widgets: list[Widget] = []
         if stage == Stage.NEGOTIATING:
             widgets.append(Static("", id="visits-info", classes="pane-info"))
@@ -661,8 +664,7 @@ class ProjectDetailScreen(ZsScreen):
         """The read-only lines of a pane: meetings, 亩均投资, permit list, output against commitments."""
         d = self.detail
         p = d.project
-        me = self.zs.me
-        tz = me.tz if me else "Asia/Shanghai"
+        tz = self.officer_tz
         if stage == Stage.NEGOTIATING and self.query("#visits-info"):
             if d.visits:
                 text = t(
@@ -749,7 +751,7 @@ class ProjectDetailScreen(ZsScreen):
     # --- tabs -----------------------------------------------------------------------------------------------
 
     def _today(self) -> date:
-        return self.zs.clock.today(self.zs.me.tz if self.zs.me else "Asia/Shanghai")
+        return self.officer_today
 
     def _fill_tables(self) -> None:
         d = self.detail

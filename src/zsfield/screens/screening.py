@@ -393,7 +393,7 @@ class ScreeningScreen(ZsScreen):
     def _show_verdict(self, lead: LeadDetail) -> None:
         current = self.query_one("#scr-current-verdict", Static)
         if lead.verdict:
-            when = local_time(lead.verdict_at, self._tz()) if lead.verdict_at else ""
+            when = local_time(lead.verdict_at, self.officer_tz) if lead.verdict_at else ""
             current.update(
                 t(
                     "screen_lead.current_verdict",
@@ -429,10 +429,6 @@ class ScreeningScreen(ZsScreen):
         focused = self.focused
         if focused is None or (converted and isinstance(focused, Select | Input)):
             (convert if converted else self.query_one("#scr-verdict", Select)).focus()
-
-    def _tz(self) -> str:
-        me = self.zs.me
-        return me.tz if me is not None else "Asia/Shanghai"
 
     # --- the verdict --------------------------------------------------------------------------------------------
 

@@ -221,8 +221,7 @@ class SyncScreen(ZsScreen):
             moment = datetime.fromisoformat(str(text))
         except ValueError:
             return str(text)[:16]
-        me = self.zs.me
-        return local_time(moment, me.tz if me else "Asia/Shanghai")
+        return local_time(moment, self.officer_tz)
 
     def _title(self, entity: str, rid: str) -> str:
         title = f"{_entity_label(entity)} {_short(self._data['titles'].get((entity, rid), rid[:8]), 24)}"

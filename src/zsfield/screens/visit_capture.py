@@ -45,8 +45,7 @@ class VisitCaptureModal(FormModal):
     # --- layout -------------------------------------------------------------------------------------------
 
     def compose_fields(self) -> ComposeResult:
-        me = self.zs.me
-        today = self.zs.clock.today(me.tz if me else "Asia/Shanghai")
+        today = self.officer_today
         if self.ask_record:
             yield Static(t("visit.which"), classes="visit-label")
             yield Input(placeholder=t("visit.search_placeholder"), id="visit-search", compact=True)
@@ -189,8 +188,7 @@ class VisitCaptureModal(FormModal):
             record.set_class(True, "-missing")
             self.query_one("#visit-search", Input).focus()
             raise FieldError(t("visit.choose_first"))
-        me = self.zs.me
-        tz = me.tz if me else "Asia/Shanghai"
+        tz = self.officer_tz
         today = self.zs.clock.today(tz)
         date_field = self.query_one("#f-date", FormField)
         on = date_field.value or today

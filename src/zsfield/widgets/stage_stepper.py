@@ -27,6 +27,7 @@ from textual.widget import Widget
 from zsfield.clock import Clock
 from zsfield.domain.enums import STAGES, Stage
 from zsfield.i18n import t
+from zsfield.reports import ZONE_TZ
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class StepperData:
     entered: dict[Stage, datetime] = field(default_factory=dict)
     since: datetime | None = None
     now: datetime | None = None
-    tz: str = "Asia/Shanghai"
+    tz: str = ZONE_TZ
 
 
 def _chip_texts(level: int, current: Stage) -> list[str]:

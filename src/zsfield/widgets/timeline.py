@@ -28,6 +28,7 @@ from textual.widgets.option_list import Option
 
 from zsfield.format import local_time
 from zsfield.i18n import t
+from zsfield.reports import ZONE_TZ
 from zsfield.store.read.common import Page
 from zsfield.store.read.timeline import TimelineEntry
 
@@ -151,6 +152,7 @@ class Timeline(Vertical):
         lead_id: str | None = None,
         page_size: int = 100,
         first_page: Page[TimelineEntry] | None = None,
+        tz: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -160,6 +162,7 @@ class Timeline(Vertical):
         self.project_id = project_id
         self.lead_id = lead_id
         self.page_size = page_size
+        self.tz = tz  # the officer's time zone, from the screen (None: the screen's officer_tz when shown)
         self._entries: list[TimelineEntry] = []
         self._total = 0
         self._generation = 0
@@ -199,8 +202,10 @@ class Timeline(Vertical):
         self._load(self._generation, 0, self.page_size)
 
     def _tz(self) -> str:
-        me = getattr(self.app, "me", None)
-        return me.tz if me is not None else "Asia/Shanghai"
+        """The zone entries are shown in: ``tz`` as the screen gave it, else the screen's own fallback."""
+        if self.tz is not None:
+            return self.tz
+        return getattr(self.screen, "officer_tz", ZONE_TZ)
 
     @work(thread=True, group="timeline")
     def _load(self, generation: int, offset: int, limit: int) -> None:
