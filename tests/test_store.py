@@ -262,3 +262,73 @@ def test_lead_flow_updates_lead_status(store: Store) -> None:
         project = s.get(Project, project_id)
         lead = s.get(Lead, project.lead_id)
         assert lead.status == LeadStatus.CONVERTED and lead.project_id == project_id
+
+
+# --- actions by id (what screens pass) --------------------------------------------------------------------------
+
+
+def test_actions_take_ids_and_a_missing_id_writes_nothing(store: Store) -> None:
+    from zsfield.domain.enums import ServiceState
+    from zsfield.domain.models import ServiceItem
+    from zsfield.store.actions.service import add_service_item, assign_service_item, set_service_item_state
+
+    project_id = new_project(store)
+    with store.write(ACTOR) as w:
+        item_id = add_service_item(w, project_id, title="环评").id
+    with store.write(ACTOR) as w:
+        assign_service_item(w, item_id, responsible="王工", due_on=date(2026, 3, 1))
+        set_service_item_state(w, item_id, ServiceState.DONE)
+    with store.read() as s:
+        item = s.get(ServiceItem, item_id)
+        assert (item.project_id, item.responsible, item.due_on) == (project_id, "王工", date(2026, 3, 1))
+        assert item.state == ServiceState.DONE
+    ops = len(outbox(store))
+    with pytest.raises(LookupError), store.write(ACTOR) as w:
+        add_service_item(w, project_id, title="规划许可")
+        set_service_item_state(w, "no-such-item", ServiceState.DONE)
+    assert len(outbox(store)) == ops  # the whole transaction rolled back
+
+
+def test_save_project_edits_finds_the_company_by_name_or_creates_it(store: Store) -> None:
+    from zsfield.domain.enums import MilestoneKind
+    from zsfield.store.actions.projects import save_project_edits
+
+    project_id = new_project(store)
+    with store.read() as s:
+        first_company = s.get(Project, project_id).company_id
+    with store.write(ACTOR) as w:
+        save_project_edits(w, project_id, {"park_area": "东区"}, {}, company="江苏远澜储能技术有限公司")
+    with store.read() as s:
+        p = s.get(Project, project_id)
+        assert (p.company_id, p.park_area) == (first_company, "东区")  # the same live company, not a copy
+    companies = count(store, "company")
+    kind = list(MilestoneKind)[0]
+    with store.write(ACTOR) as w:
+        save_project_edits(w, project_id, {}, {kind: date(2026, 6, 30)}, company="上海新澜科技有限公司")
+    assert count(store, "company") == companies + 1
+    with store.read() as s:
+        p = s.get(Project, project_id)
+        assert s.get(Company, p.company_id).name == "上海新澜科技有限公司"
+        ms = [m for m in s.exec(text("SELECT kind, promised_on FROM milestone")).all()]
+        assert [(m[0], str(m[1])) for m in ms] == [(kind.value, "2026-06-30")]
+
+
+def test_advance_stage_moves_to_the_next_stage_or_refuses_without_writing(store: Store) -> None:
+    from zsfield.domain.enums import Stage
+    from zsfield.domain.problems import DomainError
+    from zsfield.store.actions.projects import advance_stage
+
+    project_id = new_project(store)
+    with store.read() as s:
+        before = Stage(s.get(Project, project_id).stage)
+    ops = len(outbox(store))
+    try:
+        with store.write(ACTOR) as w:
+            moved = advance_stage(w, project_id)
+    except DomainError as err:
+        assert err.problems  # names what is missing
+        assert len(outbox(store)) == ops
+    else:
+        assert moved == before.next()
+        with store.read() as s:
+            assert Stage(s.get(Project, project_id).stage) == moved

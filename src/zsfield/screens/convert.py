@@ -193,7 +193,6 @@ class ConvertModal(ZsModal):
 
     @work(thread=True, exclusive=True, group="convert-save")
     def _save(self, values: dict[str, Any]) -> None:
-        from zsfield.domain.models import Lead
         from zsfield.domain.problems import DomainError
         from zsfield.store.actions.leads import convert_lead
         from zsfield.store.read.today import whoami
@@ -202,13 +201,13 @@ class ConvertModal(ZsModal):
             store = self.zs.wait_store()
             me = self.zs.me or whoami(store)
             with store.write(me.id) as w:
-                lead = w.session.get(Lead, self.lead.id)
-                if lead is None:
-                    raise RuntimeError(t("convert.lead_gone"))
-                project = convert_lead(w, lead, **values)
+                project = convert_lead(w, self.lead.id, **values)
                 project_id = project.id
         except DomainError as exc:
             self.app.call_from_thread(self._refused, exc)
+            return
+        except LookupError:
+            self.app.call_from_thread(self._refused_text, t("convert.lead_gone"))
             return
         except Exception as exc:
             self.app.call_from_thread(self._refused_text, str(exc))

@@ -915,34 +915,17 @@ class ProjectDetailScreen(ZsScreen):
         company: str | None,
         then_advance: bool,
     ) -> None:
-        from sqlmodel import select
-
-        from zsfield.domain.models import Company, Project
-        from zsfield.store.actions.companies import ensure_company
-        from zsfield.store.actions.projects import update_project
-        from zsfield.store.actions.service import set_milestone
+        from zsfield.store.actions.projects import save_project_edits
 
         store = self.zs.wait_store()
         me = self.zs.me
         try:
+            if company is not None and not company:
+                raise DomainError(
+                    Problem("flow.missing_field", {"field": _Lbl("detail.f.company")}, field="company")
+                )
             with store.write(me.id if me else None) as w:
-                p = w.session.get(Project, self.project_id)
-                if company is not None:
-                    if not company:
-                        raise DomainError(
-                            Problem(
-                                "flow.missing_field", {"field": _Lbl("detail.f.company")}, field="company"
-                            )
-                        )
-                    found = w.session.exec(
-                        select(Company).where(Company.name == company, Company.deleted.is_(False))
-                    ).first()
-                    c = ensure_company(w, company_id=found.id if found else None, name=company)
-                    changes["company_id"] = c.id if c else None
-                if changes:
-                    update_project(w, p, **changes)
-                for kind, on in milestones.items():
-                    set_milestone(w, p, kind, promised_on=on)
+                save_project_edits(w, self.project_id, changes, milestones, company=company)
         except DomainError as err:
             self.app.call_from_thread(self._refused, err, False)
             return
@@ -1030,18 +1013,13 @@ class ProjectDetailScreen(ZsScreen):
 
     @work(thread=True, exclusive=True, group="project-write")
     def _move_next(self) -> None:
-        from zsfield.domain.models import Project
-        from zsfield.store.actions.projects import move_stage
+        from zsfield.store.actions.projects import advance_stage
 
         store = self.zs.wait_store()
         me = self.zs.me
         try:
             with store.write(me.id if me else None) as w:
-                p = w.session.get(Project, self.project_id)
-                nxt = Stage(p.stage).next()
-                if nxt is None:
-                    raise DomainError(Problem("detail.at_last_stage", {}))
-                move_stage(w, p, nxt)
+                nxt = advance_stage(w, self.project_id)
         except DomainError as err:
             self.app.call_from_thread(self._refused, err, True)
             return
@@ -1137,13 +1115,12 @@ class ProjectDetailScreen(ZsScreen):
 
     @work(thread=True, group="project-write")
     def _set_item_state(self, item_id: str, state: ServiceState) -> None:
-        from zsfield.domain.models import ServiceItem
         from zsfield.store.actions.service import set_service_item_state
 
         store = self.zs.wait_store()
         me = self.zs.me
         with store.write(me.id if me else None) as w:
-            set_service_item_state(w, w.session.get(ServiceItem, item_id), state)
+            set_service_item_state(w, item_id, state)
         self.app.call_from_thread(self.zs.data_changed)
 
     @on(DataTable.RowSelected, "#svc-table")
@@ -1177,13 +1154,12 @@ class ProjectDetailScreen(ZsScreen):
 
     @work(thread=True, group="project-write")
     def _add_permit_item(self, permit: PermitType) -> None:
-        from zsfield.domain.models import Project
         from zsfield.store.actions.service import add_service_item
 
         store = self.zs.wait_store()
         me = self.zs.me
         with store.write(me.id if me else None) as w:
-            add_service_item(w, w.session.get(Project, self.project_id), title="", permit_type=permit)
+            add_service_item(w, self.project_id, title="", permit_type=permit)
         self.app.call_from_thread(self.zs.data_changed)
 
     def action_edit_milestone(self) -> None:

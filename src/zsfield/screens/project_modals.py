@@ -247,12 +247,6 @@ class FormModal(ZsModal):
             self.focus_next()
 
 
-def _project(w: Any, project_id: str) -> Any:
-    from zsfield.domain.models import Project
-
-    return w.session.get(Project, project_id)
-
-
 # --- status ---------------------------------------------------------------------------------------------------
 
 
@@ -299,7 +293,7 @@ class StatusModal(FormModal):
         status: ProjectStatus = values["status"]
         set_status(
             w,
-            _project(w, self.project_id),
+            self.project_id,
             status,
             reason=values["reason"],
             on=values["on"],
@@ -340,7 +334,7 @@ class MoveBackModal(FormModal):
     def write(self, w: Any, values: dict[str, Any]) -> Any:
         from zsfield.store.actions.projects import move_stage
 
-        move_stage(w, _project(w, self.project_id), values["stage"], note=values["note"])
+        move_stage(w, self.project_id, values["stage"], note=values["note"])
 
 
 # --- service plan ---------------------------------------------------------------------------------------------
@@ -379,7 +373,7 @@ class ServiceItemModal(FormModal):
 
         add_service_item(
             w,
-            _project(w, self.project_id),
+            self.project_id,
             title=values["title"],
             kind=values["kind"],
             responsible=values["responsible"],
@@ -414,10 +408,9 @@ class AssignModal(FormModal):
         }
 
     def write(self, w: Any, values: dict[str, Any]) -> Any:
-        from zsfield.domain.models import ServiceItem
+        from zsfield.store.actions.service import assign_service_item
 
-        item = w.session.get(ServiceItem, self.item_id)
-        w.update(item, responsible=values["responsible"], due_on=values["due_on"])
+        assign_service_item(w, self.item_id, responsible=values["responsible"], due_on=values["due_on"])
 
 
 # --- milestones -----------------------------------------------------------------------------------------------
@@ -472,7 +465,7 @@ class MilestoneModal(FormModal):
 
         set_milestone(
             w,
-            _project(w, self.project_id),
+            self.project_id,
             self.kind,
             promised_on=values["promised_on"],
             actual_on=values["actual_on"],
@@ -533,7 +526,7 @@ class ReceiptModal(FormModal):
     def write(self, w: Any, values: dict[str, Any]) -> Any:
         from zsfield.store.actions.service import add_capital_receipt
 
-        add_capital_receipt(w, _project(w, self.project_id), **values)
+        add_capital_receipt(w, self.project_id, **values)
 
 
 # --- contacts -------------------------------------------------------------------------------------------------

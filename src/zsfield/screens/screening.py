@@ -493,7 +493,6 @@ class ScreeningScreen(ZsScreen):
 
     @work(thread=True, exclusive=True, group="screening-save")
     def _record(self, lead_id: str, verdict: str, reason: str, duplicate_of: str | None) -> None:
-        from zsfield.domain.models import Lead
         from zsfield.domain.problems import DomainError
         from zsfield.store.actions.leads import screen_lead
         from zsfield.store.read.today import whoami
@@ -502,12 +501,12 @@ class ScreeningScreen(ZsScreen):
             store = self.zs.wait_store()
             me = self.zs.me or whoami(store)
             with store.write(me.id) as w:
-                lead = w.session.get(Lead, lead_id)
-                if lead is None:
-                    raise RuntimeError(t("screen_lead.not_found"))
-                screen_lead(w, lead, verdict=verdict, reason=reason, duplicate_of=duplicate_of)
+                screen_lead(w, lead_id, verdict=verdict, reason=reason, duplicate_of=duplicate_of)
         except DomainError as exc:
             self.app.call_from_thread(self._refused, exc)
+            return
+        except LookupError:
+            self.app.call_from_thread(self._failed, t("screen_lead.not_found"))
             return
         except Exception as exc:
             self.app.call_from_thread(self._failed, str(exc))

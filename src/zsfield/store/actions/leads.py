@@ -25,6 +25,7 @@ from zsfield.domain.models import (
 )
 from zsfield.domain.problems import DomainError
 from zsfield.store.actions.companies import ensure_company
+from zsfield.store.actions.records import as_record
 from zsfield.store.db import Store
 from zsfield.store.writer import Writer
 
@@ -92,9 +93,10 @@ def capture_lead(
 
 
 def screen_lead(
-    w: Writer, lead: Lead, *, verdict: Verdict | str, reason: str, duplicate_of: str | None = None
+    w: Writer, lead: Lead | str, *, verdict: Verdict | str, reason: str, duplicate_of: str | None = None
 ) -> Lead:
     """研判: record the verdict and its reason; a duplicate points at the lead it repeats."""
+    lead = as_record(w, Lead, lead)
     verdict = Verdict(verdict)
     require(lead.status != LeadStatus.CONVERTED, "action.lead_converted", "verdict")
     require(bool(reason.strip()), "action.verdict_needs_reason", "verdict_reason")
@@ -116,7 +118,7 @@ def screen_lead(
 
 def convert_lead(
     w: Writer,
-    lead: Lead,
+    lead: Lead | str,
     *,
     owner_team_id: str,
     leader_id: str,
@@ -126,6 +128,7 @@ def convert_lead(
 ) -> Project:
     """转为项目: a project with one owner team, one leader and one service officer (by default the
     officer who first received the lead — 首次接待即服务专员), its service plan and its first stage event."""
+    lead = as_record(w, Lead, lead)
     require(lead.status != LeadStatus.CONVERTED, "action.lead_converted", "lead")
     require(lead.verdict == Verdict.REAL, "action.convert_needs_real", "verdict")
     require(bool(owner_team_id), "action.needs_owner_team", "owner_team_id")

@@ -12,6 +12,7 @@ from sqlmodel import select
 from zsfield.domain.credit_code import credit_code_problem, normalise_credit_code
 from zsfield.domain.enums import (
     EventKind,
+    MilestoneKind,
     ProjectStatus,
     Stage,
 )
@@ -23,6 +24,7 @@ from zsfield.domain.models import (
     StageEvent,
 )
 from zsfield.domain.problems import DomainError, Problem
+from zsfield.store.actions.records import as_record
 from zsfield.store.writer import Writer
 
 
@@ -49,8 +51,9 @@ PROJECT_EDITABLE = frozenset(
 """Fields an officer edits in the stage panes (stage and status change only through their own actions)."""
 
 
-def update_project(w: Writer, project: Project, **changes: Any) -> dict[str, Any]:
+def update_project(w: Writer, project: Project | str, **changes: Any) -> dict[str, Any]:
     """Edit a project's own fields (not stage or status), validated: amounts ≥ 0, a credit code that checks."""
+    project = as_record(w, Project, project)
     problems: list[Problem] = []
     for name, value in changes.items():
         if name not in PROJECT_EDITABLE:
@@ -76,8 +79,9 @@ def update_project(w: Writer, project: Project, **changes: Any) -> dict[str, Any
     return w.update(project, **changes)
 
 
-def move_stage(w: Writer, project: Project, to_stage: Stage | str, *, note: str = "") -> StageEvent:
+def move_stage(w: Writer, project: Project | str, to_stage: Stage | str, *, note: str = "") -> StageEvent:
     """Advance (or, with a reason, move back) a project; writes the stage event. Refusals name what is missing."""
+    project = as_record(w, Project, project)
     move = check_stage_move(project, to_stage, reason=note, ctx=flow_context(w, project.id))
     w.update(project, stage=move.to_stage, stage_since=w.now)
     event = StageEvent(
@@ -96,7 +100,7 @@ def move_stage(w: Writer, project: Project, to_stage: Stage | str, *, note: str 
 
 def set_status(
     w: Writer,
-    project: Project,
+    project: Project | str,
     status: ProjectStatus | str,
     *,
     reason: str = "",
@@ -104,6 +108,7 @@ def set_status(
     lost_to: str = "",
 ) -> StageEvent:
     """Change the status (延期 / 流失 / 终止 need a reason and a date); writes a status event."""
+    project = as_record(w, Project, project)
     status = ProjectStatus(status)
     problems = check_status_change(project, status, reason=reason, on=on)
     if problems:
@@ -121,3 +126,40 @@ def set_status(
     )
     w.insert(event)
     return event
+
+
+def advance_stage(w: Writer, project: Project | str) -> Stage:
+    """Move a project to the stage after its current one (the detail screen's 推进); returns the new stage."""
+    project = as_record(w, Project, project)
+    nxt = Stage(project.stage).next()
+    if nxt is None:
+        raise DomainError(Problem("detail.at_last_stage", {}))
+    move_stage(w, project, nxt)
+    return nxt
+
+
+def save_project_edits(
+    w: Writer,
+    project: Project | str,
+    changes: dict[str, Any],
+    milestones: dict[MilestoneKind, date],
+    *,
+    company: str | None = None,
+) -> None:
+    """The detail screen's save, in one transaction: the company by name (found among the live companies, or
+    new), the project's own fields, and the promised dates of milestones."""
+    from zsfield.domain.models import Company
+    from zsfield.store.actions.companies import ensure_company
+    from zsfield.store.actions.service import set_milestone
+
+    project = as_record(w, Project, project)
+    if company is not None:
+        found = w.session.exec(
+            select(Company).where(Company.name == company, Company.deleted.is_(False))
+        ).first()
+        c = ensure_company(w, company_id=found.id if found else None, name=company)
+        changes["company_id"] = c.id if c else None
+    if changes:
+        update_project(w, project, **changes)
+    for kind, on in milestones.items():
+        set_milestone(w, project, kind, promised_on=on)

@@ -23,6 +23,7 @@ from zsfield.domain.models import (
     ServicePlan,
 )
 from zsfield.domain.money import Money, to_usd
+from zsfield.store.actions.records import as_record
 from zsfield.store.writer import Writer
 
 
@@ -36,7 +37,7 @@ def service_plan_for(w: Writer, project: Project) -> ServicePlan:
 
 def add_service_item(
     w: Writer,
-    project: Project,
+    project: Project | str,
     *,
     title: str,
     kind: ServiceKind | str = ServiceKind.OTHER,
@@ -45,6 +46,7 @@ def add_service_item(
     responsible_officer_id: str | None = None,
     due_on: date | None = None,
 ) -> ServiceItem:
+    project = as_record(w, Project, project)
     kind = ServiceKind(kind)
     if permit_type is not None:
         kind = ServiceKind.PERMIT
@@ -65,8 +67,9 @@ def add_service_item(
 
 
 def set_service_item_state(
-    w: Writer, item: ServiceItem, state: ServiceState | str, *, note: str = ""
+    w: Writer, item: ServiceItem | str, state: ServiceState | str, *, note: str = ""
 ) -> ServiceItem:
+    item = as_record(w, ServiceItem, item)
     state = ServiceState(state)
     changes: dict[str, Any] = {
         "state": state,
@@ -78,9 +81,18 @@ def set_service_item_state(
     return item
 
 
+def assign_service_item(
+    w: Writer, item: ServiceItem | str, *, responsible: str, due_on: date | None
+) -> ServiceItem:
+    """Who answers for a service item (责任人) and by when."""
+    item = as_record(w, ServiceItem, item)
+    w.update(item, responsible=responsible, due_on=due_on)
+    return item
+
+
 def set_milestone(
     w: Writer,
-    project: Project,
+    project: Project | str,
     kind: MilestoneKind | str,
     *,
     promised_on: date | None = None,
@@ -88,6 +100,7 @@ def set_milestone(
     note: str = "",
 ) -> Milestone:
     """Record a promised (承诺) or actual (实际) date for one milestone of the contract (履约)."""
+    project = as_record(w, Project, project)
     kind = MilestoneKind(kind)
     existing = w.session.exec(
         select(Milestone).where(
@@ -113,7 +126,7 @@ def set_milestone(
 
 def add_capital_receipt(
     w: Writer,
-    project: Project,
+    project: Project | str,
     *,
     received_on: date,
     amount: Decimal,
@@ -122,6 +135,7 @@ def add_capital_receipt(
     note: str = "",
 ) -> CapitalReceipt:
     """到位外资: one receipt with the rate used; the USD amount is computed once and stored, so totals reproduce."""
+    project = as_record(w, Project, project)
     require(amount > 0, "action.receipt_amount_positive", "amount")
     require(rate_to_usd > 0, "action.rate_positive", "rate_to_usd")
     currency = currency.upper()
