@@ -332,3 +332,26 @@ def test_advance_stage_moves_to_the_next_stage_or_refuses_without_writing(store:
         assert moved == before.next()
         with store.read() as s:
             assert Stage(s.get(Project, project_id).stage) == moved
+
+
+def test_add_contact_ties_the_person_to_project_company_and_team(store: Store) -> None:
+    from zsfield.domain.models import Contact
+    from zsfield.store.actions.companies import add_contact
+
+    project_id = new_project(store)
+    with store.read() as s:
+        company_id = s.get(Project, project_id).company_id
+    with store.write(ACTOR) as w:
+        contact_id = add_contact(
+            w, project_id=project_id, company_id=company_id, team_id="team-1", name="李总", phone="139"
+        ).id
+    with store.read() as s:
+        c = s.get(Contact, contact_id)
+        assert (c.project_id, c.company_id, c.team_id, c.name, c.phone) == (
+            project_id,
+            company_id,
+            "team-1",
+            "李总",
+            "139",
+        )
+    assert any(op["entity"] == "contact" and op["id"] == contact_id for op in outbox(store))

@@ -559,11 +559,9 @@ class ContactModal(FormModal):
         }
 
     def write(self, w: Any, values: dict[str, Any]) -> Any:
-        from zsfield.domain.models import Contact
+        from zsfield.store.actions.companies import add_contact
 
-        w.insert(
-            Contact(project_id=self.project_id, company_id=self.company_id, team_id=self.team_id, **values)
-        )
+        add_contact(w, project_id=self.project_id, company_id=self.company_id, team_id=self.team_id, **values)
 
 
 def on_written(callback: Callable[[], None]) -> Callable[[Any], None]:

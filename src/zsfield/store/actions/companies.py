@@ -1,4 +1,4 @@
-"""Companies: the one chosen from the duplicate candidates, or a new one (查重 before capture)."""
+"""Companies: the one chosen from the duplicate candidates, or a new one (查重 before capture); contacts."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from zsfield.domain.fields import require
 from zsfield.domain.models import (
     Company,
+    Contact,
 )
 from zsfield.store.writer import Writer
 
@@ -21,3 +22,12 @@ def ensure_company(w: Writer, *, company_id: str | None, name: str, **extra: Any
     if not name:
         return None
     return w.insert(Company(name=name, **extra))  # type: ignore[return-value]
+
+
+def add_contact(
+    w: Writer, *, project_id: str | None, company_id: str | None, team_id: str | None, **values: Any
+) -> Contact:
+    """联系人: a person of a project and its company (name, title, phone, email, WeChat)."""
+    return w.insert(  # type: ignore[return-value]
+        Contact(project_id=project_id, company_id=company_id, team_id=team_id, **values)
+    )
