@@ -209,7 +209,7 @@ async def test_status_needs_reason_then_move_back_and_contact(data: Any) -> None
 
 
 def _shown_titles(app: Any) -> list[str]:
-    from zsfield.screens.project_detail import ProjectDetailScreen
+    from zsfield.screens.project import ProjectDetailScreen
 
     return [
         str(s.query_one("#detail-title").render())
@@ -250,7 +250,7 @@ async def test_a_slow_read_shows_the_screen_which_loads_itself(data: Any, monkey
     read is dropped (one screen, not two). Two projects asked for in a row: only the second opens."""
     import time
 
-    import zsfield.screens.project_detail as detail_module
+    import zsfield.screens.project as detail_module
 
     store, ids = data
     app = make_test_app(store, lang="zh", start_mode="none")

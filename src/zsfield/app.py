@@ -301,7 +301,7 @@ class ZsFieldApp(App[int]):
         """Show a project: its data is read first (a few ms), so the screen is built once, with its fields;
         a database slower than :attr:`PREFETCH_WAIT` gets the screen at once, which then loads by itself."""
         try:
-            from zsfield.screens.project_detail import ProjectDetailScreen
+            from zsfield.screens.project import ProjectDetailScreen
         except ModuleNotFoundError:
             self.notify(t("app.not_available", screen=t("screen.project")), severity="warning")
             return
@@ -318,7 +318,7 @@ class ZsFieldApp(App[int]):
 
     @work(thread=True, group="prefetch")
     def _prefetch_project(self, project_id: str, show: Callable[[Any], None]) -> None:
-        from zsfield.screens.project_detail import read_project
+        from zsfield.screens.project import read_project
 
         if not self._store_ready.is_set():
             return  # still opening: the timer shows the screen, which waits for the store itself

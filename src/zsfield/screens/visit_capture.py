@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 from zsfield.clock import Clock
 from zsfield.domain.enums import VisitKind
 from zsfield.i18n import t
-from zsfield.screens.project_modals import FormModal, SelectField
+from zsfield.screens.project.modals import FormModal, SelectField
 from zsfield.widgets.fields import FieldError, FormField
 
 
