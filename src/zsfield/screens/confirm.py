@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
@@ -39,3 +42,19 @@ class ConfirmModal(ZsModal):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+def confirm_leave(app: App[Any], dirty: bool, leave: Callable[[], Any]) -> None:
+    """The one "leave with unsaved changes?" question: ``leave()`` at once when nothing is unsaved, else after
+    the officer answers 离开 (stay keeps the form as it is)."""
+    if not dirty:
+        leave()
+        return
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            leave()
+
+    app.push_screen(
+        ConfirmModal("form.unsaved_title", "form.unsaved_body", "form.leave", "form.stay"), answered
+    )

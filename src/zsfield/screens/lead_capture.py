@@ -308,15 +308,6 @@ class LeadCaptureModal(ZsModal):
         self.dismiss(lead_id)
 
     def action_cancel(self) -> None:
-        if not self.dirty:
-            self.dismiss(None)
-            return
-        from zsfield.screens.confirm import ConfirmModal
+        from zsfield.screens.confirm import confirm_leave
 
-        def answered(leave: bool | None) -> None:
-            if leave:
-                self.dismiss(None)
-
-        self.app.push_screen(
-            ConfirmModal("form.unsaved_title", "form.unsaved_body", "form.leave", "form.stay"), answered
-        )
+        confirm_leave(self.app, self.dirty, lambda: self.dismiss(None))

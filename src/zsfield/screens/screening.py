@@ -611,18 +611,9 @@ class ScreeningScreen(ZsScreen):
     # --- leaving ------------------------------------------------------------------------------------------------
 
     def action_back(self) -> None:
-        if not self.dirty:
-            self.app.pop_screen()
-            return
-        from zsfield.screens.confirm import ConfirmModal
+        from zsfield.screens.confirm import confirm_leave
 
-        def answered(leave: bool | None) -> None:
-            if leave:
-                self.app.pop_screen()
-
-        self.app.push_screen(
-            ConfirmModal("form.unsaved_title", "form.unsaved_body", "form.leave", "form.stay"), answered
-        )
+        confirm_leave(self.app, self.dirty, lambda: self.app.pop_screen())
 
     def record_context(self) -> tuple[str | None, str | None]:
         return (None, self.lead_id)

@@ -216,18 +216,9 @@ class FormModal(ZsModal):
         self.dismiss(True if result is None else result)
 
     def action_cancel(self) -> None:
-        if not self.is_dirty():
-            self.dismiss(None)
-            return
-        from zsfield.screens.confirm import ConfirmModal
+        from zsfield.screens.confirm import confirm_leave
 
-        def answered(leave: bool | None) -> None:
-            if leave:
-                self.dismiss(None)
-
-        self.app.push_screen(
-            ConfirmModal("form.unsaved_title", "form.unsaved_body", "form.leave", "form.stay"), answered
-        )
+        confirm_leave(self.app, self.is_dirty(), lambda: self.dismiss(None))
 
     @on(Button.Pressed, "#form-save")
     def _save_pressed(self) -> None:

@@ -355,18 +355,9 @@ class ProjectDetailScreen(StagePanes, Saving, ServiceTab, MilestonesTab, Capital
         self.query_one(TabbedContent).active = tab
 
     def action_back(self) -> None:
-        if not self.has_unsaved_changes():
-            self.app.pop_screen()
-            return
-        from zsfield.screens.confirm import ConfirmModal
+        from zsfield.screens.confirm import confirm_leave
 
-        def answered(leave: bool | None) -> None:
-            if leave:
-                self.app.pop_screen()
-
-        self.app.push_screen(
-            ConfirmModal("form.unsaved_title", "form.unsaved_body", "form.leave", "form.stay"), answered
-        )
+        confirm_leave(self.app, self.has_unsaved_changes(), lambda: self.app.pop_screen())
 
     # --- table and button events of the tabs ------------------------------------------------------------
 
