@@ -10,6 +10,7 @@ from sqlmodel import select
 from textual.widgets import Input, Select, Static
 
 from tui_b_data import bad_check_digit, build_org, credit_code, make_test_app, new_project, settle
+from tui_common import until
 from zsfield.domain.enums import Stage
 from zsfield.domain.models import FollowUp, Project, ServiceItem, Visit
 from zsfield.i18n import t
@@ -182,7 +183,10 @@ async def test_whole_flow_from_the_keyboard(tmp_path: Path) -> None:
         await fill(pilot, "f-actual_jobs", "800")
         await advance(pilot)
         assert stage_of(store, pid) == Stage.EFFECTIVE
-        assert t("detail.last_stage") in str(app.screen.query_one("#missing-line", Static).render())
+        assert await until(
+            pilot,
+            lambda: t("detail.last_stage") in str(app.screen.query_one("#missing-line", Static).render()),
+        )
 
         # a second visit with F8, then the timeline shows both and every stage event
         await pilot.press("f8")

@@ -34,6 +34,19 @@ async def settle(pilot: Any, rounds: int = 40) -> None:
         await pilot.pause(0.05)
 
 
+async def until(pilot: Any, shown: Any, seconds: float = 10.0) -> bool:
+    """Settle, then wait (up to ``seconds``) for ``shown()`` to be true: for what a screen draws after a reload
+    that a posted message starts once the write's worker has ended. Returns the last ``shown()``."""
+    import time
+
+    end = time.monotonic() + seconds
+    await settle(pilot)
+    while not shown() and time.monotonic() < end:
+        await pilot.pause(0.05)
+        await settle(pilot)
+    return bool(shown())
+
+
 def _underlines_moving(app: Any) -> bool:
     """True while a Tabs' underline is not (yet) under its active tab."""
     from textual.css.query import NoMatches
